@@ -1,0 +1,45 @@
+/*
+ * diag.h - diagnostics in the compilers' format: "file:line:col: error: msg".
+ *
+ * Contract: loader and compiler report problems either at a known position
+ * (libcyaml's backtrace, libyaml's marks) or at a node path such as
+ * "steps.2.args.0.const" (0-based indices).  Paths are turned into
+ * positions by one libyaml pass over the file, run only when there is
+ * something to report.  rp_diag_print() prints every diagnostic, sorted by
+ * position, so a file's errors all come out in one run.
+ */
+#ifndef REPLAY_DIAG_H
+#define REPLAY_DIAG_H
+
+#include <stdio.h>
+
+enum rp_severity { RP_ERROR, RP_WARNING, RP_NOTE };
+
+struct rp_diag {
+	enum rp_severity severity;
+	unsigned line, col; /* 1-based; 0 = not located yet */
+	char *path;         /* node path, or NULL */
+	char *msg;
+	unsigned seq;       /* order of reporting, to keep sorting stable */
+};
+
+struct rp_diags {
+	const char *file;
+	struct rp_diag *v;
+	unsigned count, cap;
+	unsigned errors, warnings;
+};
+
+void rp_diags_init(struct rp_diags *d, const char *file);
+void rp_diags_free(struct rp_diags *d);
+
+void rp_diag_at(struct rp_diags *d, enum rp_severity sev, unsigned line, unsigned col,
+		const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void rp_diag_path(struct rp_diags *d, enum rp_severity sev, const char *path,
+		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Fill in positions of path diagnostics from the YAML file (src/load/locate.c). */
+void rp_diags_locate(struct rp_diags *d);
+void rp_diags_print(struct rp_diags *d, FILE *out);
+
+#endif

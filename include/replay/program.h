@@ -1,0 +1,107 @@
+/*
+ * program.h - the compiled, flat form of a spec (the "bytecode").
+ *
+ * Contract: rp_compile() turns a loaded spec into an rp_program whose ops
+ * hold final syscall numbers and argument words.  The only values not known
+ * at compile time are (a) results of earlier steps, patched into place by
+ * fixups just before a step runs, and (b) the sandbox directory, bound once
+ * by rp_program_bind_sandbox() before the first step.  Everything else the
+ * executor needs is already in memory: the run loop allocates nothing.
+ */
+#ifndef REPLAY_PROGRAM_H
+#define REPLAY_PROGRAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "replay/arena.h"
+
+#define RP_MAX_ARGS 6
+
+enum rp_ref_kind {
+	RP_REF_FD,  /* the step's return value if it succeeded, else -1 */
+	RP_REF_RET, /* the step's raw return value (-1 if it failed or was skipped) */
+};
+
+/* "Before step N runs, store the result of step src into dst (width bytes)." */
+struct rp_fixup {
+	void *dst;
+	uint32_t src;
+	uint8_t width;
+	uint8_t kind;
+};
+
+/* A pointer slot that receives the absolute path of a sandbox entry. */
+struct rp_path_reloc {
+	uint64_t *slot;
+	const char *rel; /* "." is the sandbox itself */
+};
+
+enum rp_when_kind {
+	RP_WHEN_ALWAYS,
+	RP_WHEN_OK,     /* run only if step `when_step` succeeded */
+	RP_WHEN_FAILED, /* run only if step `when_step` did not succeed */
+};
+
+struct rp_op {
+	long nr; /* -1: the call has no number on the target arch */
+	uint64_t args[RP_MAX_ARGS];
+	uint32_t fixup_first;
+	uint32_t fixup_count;
+	uint32_t when_step;
+	uint8_t when_kind;
+};
+
+/* How an argument was built, kept for rendering (dry run, reports). */
+enum rp_arg_kind {
+	RP_ARG_INT, RP_ARG_CONST, RP_ARG_FLAGS, RP_ARG_CSTRING, RP_ARG_PATH,
+	RP_ARG_FD, RP_ARG_RET, RP_ARG_NULL, RP_ARG_OBJECT, RP_ARG_SIZEOF,
+};
+
+struct rp_expectation {
+	int any;          /* no expect: best effort */
+	int has_ret;
+	int64_t ret;
+	const int *errnos;
+	unsigned errno_count;
+};
+
+/* Everything about a step that the run loop does not need. */
+struct rp_step_info {
+	const char *id;   /* may be NULL */
+	const char *call;
+	unsigned nargs;   /* arguments written in the spec */
+	unsigned flags;   /* RP_SC_* classes of the call */
+	const char *unavailable; /* why the step cannot run here, or NULL */
+	struct rp_expectation expect;
+	uint8_t arg_kind[RP_MAX_ARGS];
+	const char *arg_text[RP_MAX_ARGS]; /* rendered builder, for dry runs */
+};
+
+struct rp_sandbox_plan {
+	const char **dirs;
+	unsigned dir_count;
+	struct rp_sandbox_file {
+		const char *name;
+		const char *content;
+		size_t size;
+		unsigned mode;
+	} *files;
+	unsigned file_count;
+};
+
+struct rp_program {
+	const char *name;
+	const char *arch;
+	unsigned step_count;
+	struct rp_op *ops;
+	struct rp_step_info *info;
+	struct rp_fixup *fixups;
+	unsigned fixup_count;
+	struct rp_path_reloc *relocs;
+	unsigned reloc_count;
+	struct rp_sandbox_plan sandbox;
+	struct rp_arena arena;
+};
+
+#endif

@@ -1,0 +1,43 @@
+/*
+ * report.h - judging a run and printing it.
+ *
+ * Contract: rp_judge() compares each row with its step's expectation and
+ * decides the verdict; the printers only format what rp_judge() decided.
+ * Reports are written after the run, never during it.
+ */
+#ifndef REPLAY_REPORT_H
+#define REPLAY_REPORT_H
+
+#include <stdio.h>
+
+#include "replay/exec.h"
+#include "replay/program.h"
+
+enum rp_verdict { RP_PASS, RP_FAIL, RP_BROKEN };
+
+struct rp_judgement {
+	enum rp_verdict verdict;
+	unsigned ok, failed, skipped, unavailable, not_run, unmet;
+	int crashed_step;       /* index of the step the child died in, or -1 */
+	unsigned char *met;     /* per step: 1 expectation met or not applicable */
+	uint64_t total_ns;
+};
+
+struct rp_report_context {
+	const struct rp_program *prog;
+	const struct rp_run *run;
+	const struct rp_judgement *judgement;
+	const char *spec_file;
+	const char *sandbox;
+};
+
+void rp_judge(const struct rp_program *prog, const struct rp_run *run, struct rp_judgement *j);
+void rp_judgement_free(struct rp_judgement *j);
+const char *rp_verdict_word(enum rp_verdict v);
+/* "-1 ENOENT", "3", "skipped", ... into buf. */
+const char *rp_row_result(const struct rp_row *row, char *buf, size_t size);
+
+void rp_report_table(FILE *out, const struct rp_report_context *ctx);
+void rp_report_json(FILE *out, const struct rp_report_context *ctx);
+
+#endif

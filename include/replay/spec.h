@@ -1,0 +1,120 @@
+/*
+ * spec.h - the loaded spec, exactly as written in YAML.
+ *
+ * Contract: these structs are filled by rp_spec_load() (libcyaml, schema in
+ * src/load/schema.c) and freed with rp_spec_free().  Every scalar stays a
+ * string here; numbers, constants and references are resolved by the
+ * compiler, which is why nothing in this header is interpreted.
+ * A NULL pointer means "key absent".
+ */
+#ifndef REPLAY_SPEC_H
+#define REPLAY_SPEC_H
+
+struct rp_value;
+
+/* A file created in the sandbox (spec `sandbox.files` and the tempfile builder). */
+struct rp_file {
+	char *name;
+	char *content;
+	char *mode;
+};
+
+/* Named block of typed fields laid out with C alignment. */
+struct rp_struct {
+	char *name;
+	struct rp_value *fields;
+	unsigned fields_count;
+};
+
+/* Writable memory the kernel fills (out-parameters). */
+struct rp_buffer {
+	char *name;
+	char *size;
+	char *fill;
+};
+
+/* Raw bytes given as hex. */
+struct rp_bytes {
+	char *name;
+	char *hex;
+};
+
+/*
+ * One argument or struct field: a mapping with exactly one builder key.
+ * Struct fields may instead use a width key (u8 .. i64) holding a scalar,
+ * or add `type:` to give a builder's value a width.
+ */
+struct rp_value {
+	char *int_;
+	char *const_;
+	char **flags;
+	unsigned flags_count;
+	char *cstring;
+	char *path;
+	struct rp_file *tempfile;
+	char *fd;
+	char *ret;
+	char *null;
+	struct rp_buffer *buffer;
+	struct rp_struct *struct_;
+	struct rp_bytes *bytes;
+	char *sizeof_;
+	char *ref;
+	/* struct fields only */
+	char *type;
+	char *u8, *u16, *u32, *u64, *i8, *i16, *i32, *i64;
+};
+
+struct rp_arch_numbers {
+	char *x86_64;
+	char *aarch64;
+};
+
+struct rp_syscall_override {
+	char *name;
+	char *x86_64;
+	char *aarch64;
+};
+
+struct rp_when {
+	char *ok;
+	char *failed;
+};
+
+struct rp_expect {
+	char *ret;
+	char **errnos;
+	unsigned errnos_count;
+};
+
+struct rp_step {
+	char *id;
+	char *call;
+	struct rp_arch_numbers *nr;
+	struct rp_value *args;
+	unsigned args_count;
+	struct rp_when *when;
+	struct rp_expect *expect;
+	char *comment;
+};
+
+struct rp_sandbox {
+	char **dirs;
+	unsigned dirs_count;
+	struct rp_file *files;
+	unsigned files_count;
+};
+
+struct rp_spec {
+	char *name;
+	char *description;
+	char **needs;
+	unsigned needs_count;
+	struct rp_sandbox *sandbox;
+	struct rp_syscall_override *syscalls;
+	unsigned syscalls_count;
+	struct rp_step *steps;
+	unsigned steps_count;
+};
+
+#endif

@@ -1,0 +1,285 @@
+/*
+ * Object builders: memory a pointer argument points at.  Structs are laid
+ * out like a C compiler would (each field aligned to its size, the struct
+ * padded to its largest field); buffers are zeroed or filled memory the
+ * kernel writes into; bytes are raw hex.  Named objects can be measured
+ * with the sizeof builder from anywhere in the spec.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "build.h"
+#include "replay/arena.h"
+#include "replay/compile.h"
+#include "replay/tables.h"
+
+static size_t align_up(size_t v, size_t a)
+{
+	return (v + a - 1) & ~(a - 1);
+}
+
+static void register_object(struct rp_build *b, const char *name, const struct rp_value *v)
+{
+	unsigned old;
+	if (rp_names_add(&b->object_names, name, b->object_count, &old) != 0) {
+		rp_error(b, "object name '%s' is already used (at %s)", name, b->objects[old].path);
+		return;
+	}
+	if (b->object_count == b->object_cap) {
+		b->object_cap = b->object_cap ? b->object_cap * 2 : 16;
+		b->objects = realloc(b->objects, b->object_cap * sizeof(*b->objects));
+		if (!b->objects)
+			abort();
+	}
+	b->objects[b->object_count++] = (struct rp_object){
+		.name = name, .value = v, .path = strdup(b->path)};
+}
+
+/* First pass: every named object, wherever it is, so sizeof can look ahead. */
+void rp_collect_objects(struct rp_build *b, const struct rp_value *v)
+{
+	const char *name = NULL;
+	const char *key = NULL;
+	if (v->struct_) {
+		name = v->struct_->name;
+		key = "struct";
+	} else if (v->buffer) {
+		name = v->buffer->name;
+		key = "buffer";
+	} else if (v->bytes) {
+		name = v->bytes->name;
+		key = "bytes";
+	}
+	if (!key)
+		return;
+	size_t mark = rp_path_push(b, "%s", key);
+	if (name) {
+		size_t m2 = rp_path_push(b, "name");
+		register_object(b, name, v);
+		rp_path_pop(b, m2);
+	}
+	if (v->struct_)
+		for (unsigned i = 0; i < v->struct_->fields_count; i++) {
+			size_t m3 = rp_path_push(b, "fields.%u", i);
+			rp_collect_objects(b, &v->struct_->fields[i]);
+			rp_path_pop(b, m3);
+		}
+	rp_path_pop(b, mark);
+}
+
+static int parse_size(struct rp_build *b, const char *text, size_t limit, size_t *out)
+{
+	int64_t v;
+	if (rp_parse_number(text, &v) != 0 || v < 0 || (uint64_t)v > limit) {
+		rp_error(b, "size '%s' is not a number from 0 to %zu", text, limit);
+		return -1;
+	}
+	*out = (size_t)v;
+	return 0;
+}
+
+#define MAX_OBJECT (64u << 20)
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Decode "de ad be ef" or "deadbeef"; out may be NULL to count only. */
+static int decode_hex(const char *hex, uint8_t *out, size_t *len)
+{
+	size_t n = 0;
+	for (const char *p = hex; *p;) {
+		if (*p == ' ' || *p == '\n' || *p == '\t' || *p == ':') {
+			p++;
+			continue;
+		}
+		int hi = hex_digit(p[0]), lo = hi < 0 ? -1 : hex_digit(p[1]);
+		if (hi < 0 || lo < 0)
+			return -1;
+		if (out)
+			out[n] = (uint8_t)(hi << 4 | lo);
+		n++;
+		p += 2;
+	}
+	*len = n;
+	return 0;
+}
+
+static int bytes_size(struct rp_build *b, const struct rp_bytes *by, size_t *size)
+{
+	if (decode_hex(by->hex, NULL, size) == 0)
+		return 0;
+	size_t mark = rp_path_push(b, "hex");
+	rp_error(b, "hex bytes must be pairs of hex digits, optionally separated by spaces or ':'");
+	rp_path_pop(b, mark);
+	return -1;
+}
+
+int rp_struct_size(struct rp_build *b, const struct rp_struct *s, size_t *size)
+{
+	size_t off = 0, max_align = 1;
+	int bad = 0;
+	for (unsigned i = 0; i < s->fields_count; i++) {
+		size_t mark = rp_path_push(b, "fields.%u", i);
+		unsigned w;
+		if (rp_field_width(b, &s->fields[i], &w) != 0) {
+			bad = 1;
+		} else {
+			off = align_up(off, w) + w;
+			if (w > max_align)
+				max_align = w;
+		}
+		rp_path_pop(b, mark);
+	}
+	*size = align_up(off, max_align);
+	return bad ? -1 : 0;
+}
+
+static int value_size(struct rp_build *b, const struct rp_value *v, size_t *size)
+{
+	if (v->struct_)
+		return rp_struct_size(b, v->struct_, size);
+	if (v->buffer)
+		return parse_size(b, v->buffer->size, MAX_OBJECT, size);
+	return bytes_size(b, v->bytes, size);
+}
+
+static int find_object(struct rp_build *b, const char *builder, const char *name, unsigned *index)
+{
+	unsigned i = 0;
+	if (rp_names_get(&b->object_names, name, &i) != 0) {
+		const char *names[256];
+		unsigned n = 0;
+		for (unsigned j = 0; j < b->object_count && n < 256; j++)
+			names[n++] = b->objects[j].name;
+		const char *near = rp_closest_name(name, names, n);
+		if (near)
+			rp_error(b, "%s names no object '%s'; did you mean '%s'?", builder, name, near);
+		else
+			rp_error(b, "%s names no object '%s' (name a struct, buffer or bytes "
+				    "with name:)", builder, name);
+		return -1;
+	}
+	*index = i;
+	return 0;
+}
+
+int rp_object_ref(struct rp_build *b, const char *name, uint64_t *ptr)
+{
+	unsigned i = 0;
+	if (find_object(b, "ref", name, &i) != 0)
+		return -1;
+	if (!b->objects[i].mem) {
+		rp_error(b, "object '%s' is defined later; ref can only point at an object "
+			    "defined before it", name);
+		return -1;
+	}
+	*ptr = (uint64_t)(uintptr_t)b->objects[i].mem;
+	return 0;
+}
+
+void rp_object_built(struct rp_build *b, const char *name, void *mem)
+{
+	unsigned i = 0;
+	if (name && rp_names_get(&b->object_names, name, &i) == 0 && !b->objects[i].mem)
+		b->objects[i].mem = mem;
+}
+
+int rp_object_size(struct rp_build *b, const char *name, size_t *size)
+{
+	unsigned i = 0;
+	if (find_object(b, "sizeof", name, &i) != 0)
+		return -1;
+	struct rp_object *o = &b->objects[i];
+	if (o->size_state == 0) {
+		/* Sizes never depend on values, so errors here are reported where built. */
+		struct rp_diags quiet;
+		struct rp_diags *loud = b->diags;
+		rp_diags_init(&quiet, loud->file);
+		b->diags = &quiet;
+		o->size_state = value_size(b, o->value, &o->size) == 0 ? 2 : -1;
+		b->diags = loud;
+		rp_diags_free(&quiet);
+	}
+	*size = o->size;
+	return o->size_state == 2 ? 0 : -1;
+}
+
+int rp_build_struct(struct rp_build *b, const struct rp_struct *s, uint64_t *ptr,
+		    const char **text)
+{
+	size_t size;
+	if (rp_struct_size(b, s, &size) != 0)
+		return -1;
+	uint8_t *mem = rp_arena_alloc(&b->prog->arena, size ? size : 1, 16);
+	char *render = "{";
+	size_t off = 0;
+	int bad = 0;
+	for (unsigned i = 0; i < s->fields_count; i++) {
+		size_t mark = rp_path_push(b, "fields.%u", i);
+		const struct rp_value *f = &s->fields[i];
+		unsigned w;
+		rp_field_width(b, f, &w);
+		off = align_up(off, w);
+		const char *ftext = "?";
+		if (rp_build_field(b, f, mem + off, w, &ftext) != 0)
+			bad = 1;
+		render = rp_arena_printf(&b->prog->arena, "%s%s%s %s", render, i ? ", " : "",
+					 f->type ? f->type : f->u8 ? "u8" : f->u16 ? "u16" : f->u32 ? "u32"
+					 : f->u64 ? "u64" : f->i8 ? "i8" : f->i16 ? "i16" : f->i32 ? "i32"
+					 : f->i64 ? "i64" : "ptr", ftext);
+		off += w;
+		rp_path_pop(b, mark);
+	}
+	*ptr = (uint64_t)(uintptr_t)mem;
+	rp_object_built(b, s->name, mem);
+	*text = rp_arena_printf(&b->prog->arena, "%s}", render);
+	return bad ? -1 : 0;
+}
+
+int rp_build_buffer(struct rp_build *b, const struct rp_buffer *buf, uint64_t *ptr,
+		    const char **text)
+{
+	size_t size, mark = rp_path_push(b, "size");
+	int rc = parse_size(b, buf->size, MAX_OBJECT, &size);
+	rp_path_pop(b, mark);
+	if (rc != 0)
+		return -1;
+	uint8_t *mem = rp_arena_alloc(&b->prog->arena, size ? size : 1, 16);
+	if (buf->fill) {
+		size_t m2 = rp_path_push(b, "fill");
+		size_t fill;
+		rc = parse_size(b, buf->fill, 255, &fill);
+		rp_path_pop(b, m2);
+		if (rc != 0)
+			return -1;
+		memset(mem, (int)fill, size);
+	}
+	*ptr = (uint64_t)(uintptr_t)mem;
+	rp_object_built(b, buf->name, mem);
+	*text = buf->name ? rp_arena_printf(&b->prog->arena, "%s[%zu]", buf->name, size)
+			  : rp_arena_printf(&b->prog->arena, "buffer[%zu]", size);
+	return 0;
+}
+
+int rp_build_bytes(struct rp_build *b, const struct rp_bytes *by, uint64_t *ptr,
+		   const char **text)
+{
+	size_t size;
+	if (bytes_size(b, by, &size) != 0)
+		return -1;
+	uint8_t *mem = rp_arena_alloc(&b->prog->arena, size ? size : 1, 16);
+	decode_hex(by->hex, mem, &size);
+	*ptr = (uint64_t)(uintptr_t)mem;
+	rp_object_built(b, by->name, mem);
+	*text = by->name ? rp_arena_printf(&b->prog->arena, "&%s", by->name)
+			 : rp_arena_printf(&b->prog->arena, "bytes[%zu]", size);
+	return 0;
+}

@@ -1,0 +1,410 @@
+/*
+ * Argument builders: each key of a value mapping names one builder.
+ * A builder turns its YAML scalar (or mapping) into bytes at `dst`, a 64-bit
+ * syscall argument or a struct field of `width` bytes, and returns the text
+ * used when the call is rendered.  Results of earlier steps and sandbox
+ * paths are not known yet: those builders register a fixup or relocation.
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "build.h"
+#include "replay/arena.h"
+#include "replay/compile.h"
+#include "replay/tables.h"
+
+enum builder {
+	B_INT, B_CONST, B_FLAGS, B_CSTRING, B_PATH, B_TEMPFILE, B_FD, B_RET, B_NULL,
+	B_BUFFER, B_STRUCT, B_BYTES, B_SIZEOF, B_REF,
+	B_U8, B_U16, B_U32, B_U64, B_I8, B_I16, B_I32, B_I64,
+	B_COUNT
+};
+
+static const struct builder_key {
+	const char *key;
+	size_t offset;
+	uint8_t arg_kind;
+	uint8_t width;   /* width keys: bytes; pointers: 8; 0: needs `type:` in a struct */
+} builder_keys[B_COUNT] = {
+	[B_INT] = {"int", offsetof(struct rp_value, int_), RP_ARG_INT, 0},
+	[B_CONST] = {"const", offsetof(struct rp_value, const_), RP_ARG_CONST, 0},
+	[B_FLAGS] = {"flags", offsetof(struct rp_value, flags), RP_ARG_FLAGS, 0},
+	[B_CSTRING] = {"cstring", offsetof(struct rp_value, cstring), RP_ARG_CSTRING, 8},
+	[B_PATH] = {"path", offsetof(struct rp_value, path), RP_ARG_PATH, 8},
+	[B_TEMPFILE] = {"tempfile", offsetof(struct rp_value, tempfile), RP_ARG_PATH, 8},
+	[B_FD] = {"fd", offsetof(struct rp_value, fd), RP_ARG_FD, 0},
+	[B_RET] = {"ret", offsetof(struct rp_value, ret), RP_ARG_RET, 0},
+	[B_NULL] = {"null", offsetof(struct rp_value, null), RP_ARG_NULL, 8},
+	[B_BUFFER] = {"buffer", offsetof(struct rp_value, buffer), RP_ARG_OBJECT, 8},
+	[B_STRUCT] = {"struct", offsetof(struct rp_value, struct_), RP_ARG_OBJECT, 8},
+	[B_BYTES] = {"bytes", offsetof(struct rp_value, bytes), RP_ARG_OBJECT, 8},
+	[B_SIZEOF] = {"sizeof", offsetof(struct rp_value, sizeof_), RP_ARG_SIZEOF, 0},
+	[B_REF] = {"ref", offsetof(struct rp_value, ref), RP_ARG_OBJECT, 8},
+	[B_U8] = {"u8", offsetof(struct rp_value, u8), RP_ARG_INT, 1},
+	[B_U16] = {"u16", offsetof(struct rp_value, u16), RP_ARG_INT, 2},
+	[B_U32] = {"u32", offsetof(struct rp_value, u32), RP_ARG_INT, 4},
+	[B_U64] = {"u64", offsetof(struct rp_value, u64), RP_ARG_INT, 8},
+	[B_I8] = {"i8", offsetof(struct rp_value, i8), RP_ARG_INT, 1},
+	[B_I16] = {"i16", offsetof(struct rp_value, i16), RP_ARG_INT, 2},
+	[B_I32] = {"i32", offsetof(struct rp_value, i32), RP_ARG_INT, 4},
+	[B_I64] = {"i64", offsetof(struct rp_value, i64), RP_ARG_INT, 8},
+};
+
+static const void *member(const struct rp_value *v, enum builder k)
+{
+	return *(const void *const *)((const char *)v + builder_keys[k].offset);
+}
+
+static const char *scalar(const struct rp_value *v, enum builder k)
+{
+	return member(v, k);
+}
+
+/* The one builder key of a value mapping; -1 (reported) if none or several. */
+static int which_builder(struct rp_build *b, const struct rp_value *v)
+{
+	int found = -1, count = 0;
+	char keys[256] = "";
+	for (int k = 0; k < B_COUNT; k++)
+		if (member(v, (enum builder)k)) {
+			found = k;
+			if (count++)
+				strncat(keys, ", ", sizeof(keys) - strlen(keys) - 1);
+			strncat(keys, builder_keys[k].key, sizeof(keys) - strlen(keys) - 1);
+		}
+	if (count == 1)
+		return found;
+	if (count == 0)
+		rp_error(b, "value has no builder key (one of int, const, flags, cstring, path, "
+			    "tempfile, fd, ret, null, buffer, struct, bytes, sizeof, ref)");
+	else
+		rp_error(b, "value has %d builder keys (%s); give exactly one", count, keys);
+	return -1;
+}
+
+void rp_store(void *dst, unsigned width, uint64_t v)
+{
+	uint8_t u8 = (uint8_t)v;
+	uint16_t u16 = (uint16_t)v;
+	uint32_t u32 = (uint32_t)v;
+	switch (width) {
+	case 1: memcpy(dst, &u8, 1); break;
+	case 2: memcpy(dst, &u16, 2); break;
+	case 4: memcpy(dst, &u32, 4); break;
+	default: memcpy(dst, &v, 8); break;
+	}
+}
+
+static int constant_value(struct rp_build *b, const char *name, int64_t *out)
+{
+	const struct rp_constant *c = rp_constant_by_name(name);
+	if (c) {
+		*out = c->value;
+		return 0;
+	}
+	const char *near = rp_closest_constant(name);
+	if (near)
+		rp_error(b, "unknown constant '%s'; did you mean '%s'?", name, near);
+	else
+		rp_error(b, "unknown constant '%s'", name);
+	return -1;
+}
+
+static int is_name_start(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+}
+
+/* One term: a number or a constant name. */
+static int term_value(struct rp_build *b, const char *term, int64_t *out)
+{
+	if (is_name_start(term[0]))
+		return constant_value(b, term, out);
+	if (rp_parse_number(term, out) == 0)
+		return 0;
+	rp_error(b, "'%s' is not a number (decimal, 0x hex, 0o or leading-0 octal, 0b binary) "
+		    "or a constant name", term);
+	return -1;
+}
+
+/* "A|B|0x10": terms OR'd together. */
+int rp_scalar_expr(struct rp_build *b, const char *text, int64_t *out)
+{
+	char buf[256];
+	uint64_t acc = 0;
+	const char *p = text;
+	for (;;) {
+		const char *bar = strchr(p, '|');
+		size_t n = bar ? (size_t)(bar - p) : strlen(p);
+		while (n && (*p == ' ' || *p == '\t'))
+			p++, n--;
+		while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		if (n == 0 || n >= sizeof(buf)) {
+			rp_error(b, "'%s' is not a number, constant or A|B expression", text);
+			return -1;
+		}
+		memcpy(buf, p, n);
+		buf[n] = '\0';
+		int64_t v;
+		if (term_value(b, buf, &v) != 0)
+			return -1;
+		acc |= (uint64_t)v;
+		if (!bar)
+			break;
+		p = bar + 1;
+	}
+	*out = (int64_t)acc;
+	return 0;
+}
+
+static int build_int(struct rp_build *b, const char *text, int64_t *out)
+{
+	if (rp_parse_number(text, out) == 0)
+		return 0;
+	rp_error(b, "'%s' is not an integer (decimal, 0x hex, 0o or leading-0 octal, 0b binary, "
+		    "optionally negative, within 64 bits)", text);
+	return -1;
+}
+
+static int build_flags(struct rp_build *b, const struct rp_value *v, int64_t *out,
+		       const char **text)
+{
+	uint64_t acc = 0;
+	int bad = 0;
+	char *joined = NULL;
+	for (unsigned i = 0; i < v->flags_count; i++) {
+		size_t mark = rp_path_push(b, "flags.%u", i);
+		int64_t term;
+		if (rp_scalar_expr(b, v->flags[i], &term) != 0)
+			bad = 1;
+		else
+			acc |= (uint64_t)term;
+		rp_path_pop(b, mark);
+		joined = joined ? rp_arena_printf(&b->prog->arena, "%s|%s", joined, v->flags[i])
+				: rp_arena_strdup(&b->prog->arena, v->flags[i]);
+	}
+	*out = (int64_t)acc;
+	*text = joined;
+	return bad ? -1 : 0;
+}
+
+static const char *quote(struct rp_build *b, const char *s)
+{
+	size_t n = strlen(s);
+	char *q = rp_arena_alloc(&b->prog->arena, n * 4 + 3, 1), *p = q;
+	*p++ = '"';
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			p += sprintf(p, "\\%c", c);
+		else if (c == '\n')
+			p += sprintf(p, "\\n");
+		else if (c < 0x20 || c >= 0x7f)
+			p += sprintf(p, "\\x%02x", c);
+		else
+			*p++ = (char)c;
+	}
+	*p++ = '"';
+	*p = '\0';
+	return q;
+}
+
+static int build_reference(struct rp_build *b, const char *id, enum builder k, void *dst,
+			   unsigned width, const char **text)
+{
+	unsigned src;
+	if (rp_step_ref(b, id, &src) != 0)
+		return -1;
+	if (k == B_FD && !(b->prog->info[src].flags & RP_SC_RETFD))
+		rp_warning(b, "step '%s' calls %s, which does not return a file descriptor", id,
+			   b->prog->info[src].call);
+	rp_add_fixup(b, dst, width, src, k == B_FD ? RP_REF_FD : RP_REF_RET);
+	*text = rp_arena_printf(&b->prog->arena, "%s(%s)", k == B_FD ? "fd" : "ret", id);
+	return 0;
+}
+
+static int build_path(struct rp_build *b, const char *rel, uint64_t *slot, const char **text)
+{
+	if (rp_sandbox_relpath(b, rel) != 0)
+		return -1;
+	rp_add_reloc(b, slot, rel);
+	*text = strcmp(rel, ".") == 0 ? "\"<sandbox>\""
+				      : rp_arena_printf(&b->prog->arena, "\"<sandbox>/%s\"", rel);
+	return 0;
+}
+
+static int pointer_builder(struct rp_build *b, const struct rp_value *v, enum builder k,
+			   uint64_t *slot, const char **text)
+{
+	size_t mark = rp_path_push(b, "%s", builder_keys[k].key);
+	int rc = 0;
+	switch (k) {
+	case B_CSTRING:
+		*slot = (uint64_t)(uintptr_t)rp_arena_strdup(&b->prog->arena, v->cstring);
+		*text = quote(b, v->cstring);
+		break;
+	case B_PATH:
+		rc = build_path(b, v->path, slot, text);
+		break;
+	case B_TEMPFILE:
+		rc = rp_add_sandbox_file(b, v->tempfile);
+		if (rc == 0) {
+			size_t m2 = rp_path_push(b, "name");
+			rc = build_path(b, v->tempfile->name, slot, text);
+			rp_path_pop(b, m2);
+		}
+		break;
+	case B_NULL:
+		*slot = 0;
+		*text = "NULL";
+		break;
+	case B_BUFFER:
+		rc = rp_build_buffer(b, v->buffer, slot, text);
+		break;
+	case B_STRUCT:
+		rc = rp_build_struct(b, v->struct_, slot, text);
+		break;
+	case B_BYTES:
+		rc = rp_build_bytes(b, v->bytes, slot, text);
+		break;
+	case B_REF:
+		rc = rp_object_ref(b, v->ref, slot);
+		*text = rp_arena_printf(&b->prog->arena, "&%s", v->ref);
+		break;
+	default:
+		break;
+	}
+	rp_path_pop(b, mark);
+	return rc;
+}
+
+/* Scalar builders: value into `dst` of `width` bytes. */
+static int scalar_builder(struct rp_build *b, const struct rp_value *v, enum builder k,
+			  void *dst, unsigned width, const char **text)
+{
+	size_t mark = rp_path_push(b, "%s", builder_keys[k].key);
+	int64_t val = 0;
+	int rc = 0;
+	switch (k) {
+	case B_INT:
+		rc = build_int(b, v->int_, &val);
+		*text = v->int_;
+		break;
+	case B_CONST:
+		rc = is_name_start(v->const_[0]) ? constant_value(b, v->const_, &val)
+						 : (rp_error(b, "const takes a constant name, not '%s' (use int for numbers)", v->const_), -1);
+		*text = v->const_;
+		break;
+	case B_FLAGS:
+		rp_path_pop(b, mark);
+		mark = b->path_len;
+		rc = build_flags(b, v, &val, text);
+		break;
+	case B_FD:
+	case B_RET:
+		rc = build_reference(b, scalar(v, k), k, dst, width, text);
+		rp_path_pop(b, mark);
+		return rc;
+	case B_SIZEOF: {
+		size_t size = 0;
+		rc = rp_object_size(b, v->sizeof_, &size);
+		val = (int64_t)size;
+		*text = rp_arena_printf(&b->prog->arena, "%zu", size);
+		break;
+	}
+	default: /* width keys */
+		rc = rp_scalar_expr(b, scalar(v, k), &val);
+		*text = scalar(v, k);
+		if (rc == 0) {
+			unsigned bits = builder_keys[k].width * 8;
+			if (bits < 64 && (val < -(INT64_C(1) << (bits - 1)) ||
+					  val > (INT64_C(1) << bits) - 1)) {
+				rp_error(b, "%s value %lld does not fit %s", builder_keys[k].key,
+					 (long long)val, builder_keys[k].key);
+				rc = -1;
+			}
+		}
+		break;
+	}
+	if (rc == 0)
+		rp_store(dst, width, (uint64_t)val);
+	rp_path_pop(b, mark);
+	return rc;
+}
+
+static int is_pointer_builder(enum builder k)
+{
+	return k == B_CSTRING || k == B_PATH || k == B_TEMPFILE || k == B_NULL || k == B_BUFFER ||
+	       k == B_STRUCT || k == B_BYTES || k == B_REF;
+}
+
+int rp_build_arg(struct rp_build *b, const struct rp_value *v, uint64_t *slot, const char **text,
+		 uint8_t *kind)
+{
+	int k = which_builder(b, v);
+	if (k < 0)
+		return -1;
+	if (v->type) {
+		size_t mark = rp_path_push(b, "type");
+		rp_error(b, "'type' gives a struct field its width; arguments are always 64-bit");
+		rp_path_pop(b, mark);
+		return -1;
+	}
+	*kind = builder_keys[k].arg_kind;
+	if (is_pointer_builder((enum builder)k))
+		return pointer_builder(b, v, (enum builder)k, slot, text);
+	return scalar_builder(b, v, (enum builder)k, slot, 8, text);
+}
+
+static const struct {
+	const char *name;
+	unsigned width;
+} type_names[] = {
+	{"u8", 1}, {"u16", 2}, {"u32", 4}, {"u64", 8},
+	{"i8", 1}, {"i16", 2}, {"i32", 4}, {"i64", 8}, {"ptr", 8},
+};
+
+int rp_field_width(struct rp_build *b, const struct rp_value *v, unsigned *width)
+{
+	int k = which_builder(b, v);
+	if (k < 0)
+		return -1;
+	if (v->type) {
+		for (size_t i = 0; i < sizeof(type_names) / sizeof(type_names[0]); i++)
+			if (strcmp(v->type, type_names[i].name) == 0) {
+				*width = type_names[i].width;
+				if (is_pointer_builder((enum builder)k) && *width != 8)
+					break;
+				if (builder_keys[k].width && !is_pointer_builder((enum builder)k))
+					break; /* u32 plus type: ambiguous */
+				return 0;
+			}
+		size_t mark = rp_path_push(b, "type");
+		rp_error(b, "bad field type '%s' for a %s field (u8, u16, u32, u64, i8, i16, i32, "
+			    "i64; pointers are u64 or ptr; width keys take no type)",
+			 v->type, builder_keys[k].key);
+		rp_path_pop(b, mark);
+		return -1;
+	}
+	if (builder_keys[k].width) {
+		*width = builder_keys[k].width;
+		return 0;
+	}
+	rp_error(b, "a %s field needs a width: add type: (u8, u16, u32, u64, i8, i16, i32, i64)",
+		 builder_keys[k].key);
+	return -1;
+}
+
+int rp_build_field(struct rp_build *b, const struct rp_value *v, void *dst, unsigned width,
+		   const char **text)
+{
+	int k = which_builder(b, v);
+	if (k < 0)
+		return -1;
+	/* Pointer fields are 8 bytes and 8-aligned: build in place so relocations hit them. */
+	if (is_pointer_builder((enum builder)k))
+		return pointer_builder(b, v, (enum builder)k, dst, text);
+	return scalar_builder(b, v, (enum builder)k, dst, width, text);
+}

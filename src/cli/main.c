@@ -1,0 +1,217 @@
+/*
+ * replay's command line: load -> compile -> (sandbox, execute) -> report.
+ * Exit status: 0 passed, 1 an expectation failed or the run broke, 2 bad
+ * spec or usage (and then nothing was executed).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "replay/compile.h"
+#include "replay/exec.h"
+#include "replay/load.h"
+#include "replay/report.h"
+#include "replay/sandbox.h"
+#include "replay/tables.h"
+
+#define REPLAY_VERSION "0.1.0"
+
+enum { EXIT_PASS = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+struct options {
+	const char *format;
+	const char *arch;
+	int dry_run;
+	int keep_sandbox;
+};
+
+static void usage(FILE *out)
+{
+	fputs("usage: replay [OPTIONS] SPEC            run a spec's syscalls, print results\n"
+	      "       replay check [--arch A] SPEC...   validate specs, run nothing\n"
+	      "       replay syscalls [--arch A]        list the built-in syscall table\n"
+	      "options:\n"
+	      "  --format table|json   report format (default table)\n"
+	      "  --arch x86_64|aarch64 resolve numbers for this arch (check, --dry-run)\n"
+	      "  --dry-run             print the compiled calls, run nothing\n"
+	      "  --keep-sandbox        leave the sandbox directory after the run\n"
+	      "  --version, --help\n"
+	      "exit status: 0 passed, 1 an expectation failed or the run broke, 2 bad spec or usage\n",
+	      out);
+}
+
+/* Load and compile one spec, printing diagnostics; NULL on error. */
+static struct rp_program *build(const char *file, const char *arch, struct rp_spec **spec_out)
+{
+	struct rp_diags diags;
+	rp_diags_init(&diags, file);
+	struct rp_spec *spec = rp_spec_load(file, &diags);
+	struct rp_program *prog = NULL;
+	if (spec) {
+		struct rp_compile_options opt = {.arch = arch};
+		prog = rp_compile(spec, &opt, &diags);
+	}
+	rp_diags_print(&diags, stderr);
+	rp_diags_free(&diags);
+	if (!prog) {
+		rp_spec_free(spec);
+		spec = NULL;
+	}
+	*spec_out = spec;
+	return prog;
+}
+
+static void print_dry_run(const struct rp_program *p)
+{
+	printf("# %s on %s: %u steps\n", p->name, p->arch, p->step_count);
+	for (unsigned i = 0; i < p->step_count; i++) {
+		const struct rp_step_info *info = &p->info[i];
+		printf("%4u  ", i + 1);
+		if (p->ops[i].nr < 0)
+			printf("[%s] ", info->unavailable);
+		else
+			printf("[%ld] ", p->ops[i].nr);
+		printf("%s(", info->call);
+		for (unsigned a = 0; a < info->nargs; a++)
+			printf("%s%s", a ? ", " : "", info->arg_text[a]);
+		printf(")");
+		if (p->ops[i].when_kind != RP_WHEN_ALWAYS)
+			printf("  when %s %s", p->ops[i].when_kind == RP_WHEN_OK ? "ok" : "failed",
+			       p->info[p->ops[i].when_step].id);
+		printf("\n");
+	}
+}
+
+static int run_spec(const char *file, const struct options *o)
+{
+	if (strcmp(o->arch, rp_native_arch()) != 0 && !o->dry_run) {
+		fprintf(stderr, "replay: cannot run %s calls on %s (use check or --dry-run)\n",
+			o->arch, rp_native_arch());
+		return EXIT_USAGE;
+	}
+	struct rp_spec *spec;
+	struct rp_program *prog = build(file, o->arch, &spec);
+	if (!prog)
+		return EXIT_USAGE;
+	if (o->dry_run) {
+		print_dry_run(prog);
+		rp_program_free(prog);
+		rp_spec_free(spec);
+		return EXIT_PASS;
+	}
+	struct rp_sandbox_dir sb;
+	int status = EXIT_FAIL;
+	if (rp_sandbox_create(&sb, prog->name, &prog->sandbox) != 0)
+		goto out;
+	rp_program_bind_sandbox(prog, sb.path);
+	struct rp_run run;
+	if (rp_execute(prog, &run) != 0) {
+		perror("replay: cannot start the run");
+	} else {
+		struct rp_judgement j;
+		rp_judge(prog, &run, &j);
+		struct rp_report_context ctx = {prog, &run, &j, file, sb.path};
+		if (strcmp(o->format, "json") == 0)
+			rp_report_json(stdout, &ctx);
+		else
+			rp_report_table(stdout, &ctx);
+		status = j.verdict == RP_PASS ? EXIT_PASS : EXIT_FAIL;
+		rp_judgement_free(&j);
+	}
+	rp_run_free(&run);
+	if (o->keep_sandbox)
+		fprintf(stderr, "replay: sandbox kept at %s\n", sb.path);
+	else if (rp_sandbox_destroy(&sb) != 0)
+		status = EXIT_FAIL;
+out:
+	rp_program_free(prog);
+	rp_spec_free(spec);
+	return status;
+}
+
+static int check_specs(int argc, char **argv, const struct options *o)
+{
+	int status = EXIT_PASS;
+	for (int i = 0; i < argc; i++) {
+		struct rp_spec *spec;
+		struct rp_program *prog = build(argv[i], o->arch, &spec);
+		if (!prog) {
+			status = EXIT_USAGE;
+			continue;
+		}
+		printf("%s: ok (%u steps, %s)\n", argv[i], prog->step_count, prog->arch);
+		rp_program_free(prog);
+		rp_spec_free(spec);
+	}
+	return status;
+}
+
+static int list_syscalls(const struct options *o)
+{
+	unsigned n;
+	const struct rp_syscall *t = rp_syscall_table(o->arch, &n);
+	static const char *const classes[] = {"fd", "path", "retfd", "net", "proc", "sig", "ipc", "mem"};
+	for (unsigned i = 0; i < n; i++) {
+		char flags[64] = "";
+		for (unsigned c = 0; c < 8; c++)
+			if (t[i].flags & (1u << c))
+				snprintf(flags + strlen(flags), sizeof(flags) - strlen(flags), "%s%s",
+					 flags[0] ? "," : "", classes[c]);
+		printf("%4d %d %-14s %s\n", t[i].nr, t[i].nargs, flags[0] ? flags : "-", t[i].name);
+	}
+	return EXIT_PASS;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = {.format = "table", .arch = rp_native_arch()};
+	static const struct option longopts[] = {
+		{"format", required_argument, NULL, 'f'}, {"arch", required_argument, NULL, 'a'},
+		{"dry-run", no_argument, NULL, 'n'}, {"keep-sandbox", no_argument, NULL, 'k'},
+		{"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f': o.format = optarg; break;
+		case 'a': o.arch = optarg; break;
+		case 'n': o.dry_run = 1; break;
+		case 'k': o.keep_sandbox = 1; break;
+		case 'h': usage(stdout); return EXIT_PASS;
+		case 'V': puts("replay " REPLAY_VERSION); return EXIT_PASS;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	const char *cmd = optind < argc ? argv[optind] : NULL;
+	int sub = cmd && (strcmp(cmd, "check") == 0 || strcmp(cmd, "syscalls") == 0);
+	if (sub) {
+		optind++;
+		while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1)
+			if (c == 'a')
+				o.arch = optarg;
+			else if (c != 'f') {
+				usage(stderr);
+				return EXIT_USAGE;
+			}
+	}
+	if (strcmp(o.format, "table") != 0 && strcmp(o.format, "json") != 0) {
+		fprintf(stderr, "replay: unknown format '%s' (table, json)\n", o.format);
+		return EXIT_USAGE;
+	}
+	if (!rp_arch_known(o.arch)) {
+		fprintf(stderr, "replay: unknown arch '%s' (x86_64, aarch64)\n", o.arch);
+		return EXIT_USAGE;
+	}
+	if (sub && strcmp(cmd, "syscalls") == 0)
+		return optind == argc ? list_syscalls(&o) : (usage(stderr), EXIT_USAGE);
+	if (sub)
+		return optind < argc ? check_specs(argc - optind, argv + optind, &o)
+				     : (usage(stderr), EXIT_USAGE);
+	if (optind + 1 != argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	return run_spec(argv[optind], &o);
+}

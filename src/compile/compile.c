@@ -1,0 +1,459 @@
+/*
+ * The compiler: one pass over the steps, after a first pass that indexes
+ * step ids and named objects.  Each step becomes an rp_op (number + six
+ * argument words) and an rp_step_info (everything for reports).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "build.h"
+#include "replay/arena.h"
+#include "replay/compile.h"
+#include "replay/tables.h"
+
+size_t rp_path_push(struct rp_build *b, const char *fmt, ...)
+{
+	size_t mark = b->path_len;
+	size_t room = sizeof(b->path) - b->path_len;
+	if (b->path_len && room > 1) {
+		b->path[b->path_len++] = '.';
+		room--;
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(b->path + b->path_len, room, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		b->path_len += (size_t)n < room ? (size_t)n : room - 1;
+	return mark;
+}
+
+void rp_path_pop(struct rp_build *b, size_t mark)
+{
+	b->path_len = mark;
+	b->path[mark] = '\0';
+}
+
+static void report(struct rp_build *b, enum rp_severity sev, const char *fmt, va_list ap)
+{
+	char msg[512];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	rp_diag_path(b->diags, sev, b->path, "%s", msg);
+}
+
+void rp_error(struct rp_build *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	report(b, RP_ERROR, fmt, ap);
+	va_end(ap);
+}
+
+void rp_warning(struct rp_build *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	report(b, RP_WARNING, fmt, ap);
+	va_end(ap);
+}
+
+static void *grow(void *v, unsigned count, unsigned *cap, size_t elem)
+{
+	if (count < *cap)
+		return v;
+	*cap = *cap ? *cap * 2 : 16;
+	v = realloc(v, *cap * elem);
+	if (!v)
+		abort();
+	return v;
+}
+
+void rp_add_fixup(struct rp_build *b, void *dst, unsigned width, unsigned src, int kind)
+{
+	struct rp_program *p = b->prog;
+	p->fixups = grow(p->fixups, p->fixup_count, &b->fixup_cap, sizeof(*p->fixups));
+	p->fixups[p->fixup_count++] = (struct rp_fixup){
+		.dst = dst, .src = src, .width = (uint8_t)width, .kind = (uint8_t)kind};
+}
+
+void rp_add_reloc(struct rp_build *b, uint64_t *slot, const char *rel)
+{
+	struct rp_program *p = b->prog;
+	p->relocs = grow(p->relocs, p->reloc_count, &b->reloc_cap, sizeof(*p->relocs));
+	p->relocs[p->reloc_count++] = (struct rp_path_reloc){.slot = slot, .rel = rel};
+}
+
+/* A sandbox-relative path: no leading '/', no '..' component, not empty. */
+int rp_sandbox_relpath(struct rp_build *b, const char *rel)
+{
+	if (rel[0] == '\0') {
+		rp_error(b, "empty path; use '.' for the sandbox directory itself");
+		return -1;
+	}
+	if (rel[0] == '/') {
+		rp_error(b, "path '%s' is absolute; paths are relative to the run's sandbox", rel);
+		return -1;
+	}
+	for (const char *p = rel; *p;) {
+		size_t n = strcspn(p, "/");
+		if (n == 2 && p[0] == '.' && p[1] == '.') {
+			rp_error(b, "path '%s' leaves the sandbox through '..'", rel);
+			return -1;
+		}
+		p += n;
+		p += *p == '/';
+	}
+	return 0;
+}
+
+static int parse_mode(struct rp_build *b, const char *text, unsigned *mode)
+{
+	int64_t v;
+	if (rp_parse_number(text, &v) != 0 || v < 0 || v > 07777) {
+		rp_error(b, "mode '%s' is not a file mode from 0 to 07777 (write it in octal: "
+			    "\"0600\")", text);
+		return -1;
+	}
+	*mode = (unsigned)v;
+	return 0;
+}
+
+int rp_add_sandbox_file(struct rp_build *b, const struct rp_file *f)
+{
+	struct rp_sandbox_plan *plan = &b->prog->sandbox;
+	unsigned mode = 0600;
+	size_t mark = rp_path_push(b, "name");
+	int rc = rp_sandbox_relpath(b, f->name);
+	rp_path_pop(b, mark);
+	if (f->mode) {
+		mark = rp_path_push(b, "mode");
+		if (parse_mode(b, f->mode, &mode) != 0)
+			rc = -1;
+		rp_path_pop(b, mark);
+	}
+	if (rc != 0)
+		return -1;
+	for (unsigned i = 0; i < plan->file_count; i++)
+		if (strcmp(plan->files[i].name, f->name) == 0) {
+			rp_error(b, "sandbox file '%s' is created twice", f->name);
+			return -1;
+		}
+	plan->files = grow(plan->files, plan->file_count, &b->file_cap, sizeof(*plan->files));
+	plan->files[plan->file_count++] = (struct rp_sandbox_file){
+		.name = f->name,
+		.content = f->content ? f->content : "",
+		.size = f->content ? strlen(f->content) : 0,
+		.mode = mode,
+	};
+	return 0;
+}
+
+int rp_step_ref(struct rp_build *b, const char *id, unsigned *index)
+{
+	if (rp_names_get(&b->step_ids, id, index) != 0) {
+		const char *names[512];
+		unsigned n = 0;
+		for (unsigned i = 0; i < b->step && n < 512; i++)
+			if (b->spec->steps[i].id)
+				names[n++] = b->spec->steps[i].id;
+		const char *near = rp_closest_name(id, names, n);
+		if (near)
+			rp_error(b, "no step has id '%s'; did you mean '%s'?", id, near);
+		else
+			rp_error(b, "no step has id '%s'", id);
+		return -1;
+	}
+	if (*index >= b->step) {
+		rp_error(b, "step '%s' %s; a step can only use results of earlier steps", id,
+			 *index == b->step ? "is this step" : "comes later");
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_nr(struct rp_build *b, const char *text, long *nr)
+{
+	int64_t v;
+	if (rp_parse_number(text, &v) != 0 || v < 0 || v > 0xffff) {
+		rp_error(b, "syscall number '%s' is not a number from 0 to 65535", text);
+		return -1;
+	}
+	*nr = (long)v;
+	return 0;
+}
+
+static const char *arch_number(const struct rp_arch_numbers *n, const char *arch)
+{
+	return strcmp(arch, "x86_64") == 0 ? n->x86_64 : n->aarch64;
+}
+
+static const struct rp_syscall_override *find_override(const struct rp_spec *spec,
+						       const char *name, unsigned *index)
+{
+	for (unsigned i = 0; i < spec->syscalls_count; i++)
+		if (strcmp(spec->syscalls[i].name, name) == 0) {
+			*index = i;
+			return &spec->syscalls[i];
+		}
+	return NULL;
+}
+
+static const struct rp_syscall *any_arch_entry(const char *name)
+{
+	for (const char *const *a = rp_arch_names(); *a; a++) {
+		const struct rp_syscall *sc = rp_syscall_by_name(*a, name);
+		if (sc)
+			return sc;
+	}
+	return NULL;
+}
+
+/* Number for the target arch: step nr:, then spec syscalls:, then the table. */
+static int resolve_syscall(struct rp_build *b, const struct rp_step *s, struct rp_op *op,
+			   struct rp_step_info *info)
+{
+	const struct rp_syscall *sc = rp_syscall_by_name(b->arch, s->call);
+	const struct rp_syscall *known = sc ? sc : any_arch_entry(s->call);
+	unsigned oi = 0;
+	const struct rp_syscall_override *ov = find_override(b->spec, s->call, &oi);
+	info->flags = known ? known->flags : 0;
+	op->nr = sc ? sc->nr : -1;
+	if (s->nr && arch_number(s->nr, b->arch)) {
+		size_t mark = rp_path_push(b, "nr.%s", b->arch);
+		int rc = parse_nr(b, arch_number(s->nr, b->arch), &op->nr);
+		rp_path_pop(b, mark);
+		return rc;
+	}
+	const char *ov_text = ov ? (strcmp(b->arch, "x86_64") == 0 ? ov->x86_64 : ov->aarch64) : NULL;
+	if (ov_text) {
+		/* The number is written at the top of the spec: report it there. */
+		size_t saved_len = b->path_len;
+		char saved[sizeof(b->path)];
+		memcpy(saved, b->path, sizeof(saved));
+		b->path_len = (size_t)snprintf(b->path, sizeof(b->path), "syscalls.%u.%s", oi, b->arch);
+		int rc = parse_nr(b, ov_text, &op->nr);
+		memcpy(b->path, saved, sizeof(saved));
+		b->path_len = saved_len;
+		return rc;
+	}
+	if (sc)
+		return 0;
+	if (known || ov || s->nr) {
+		info->unavailable = rp_arena_printf(&b->prog->arena, "%s has no number on %s",
+						    s->call, b->arch);
+		return 0;
+	}
+	size_t mark = rp_path_push(b, "call");
+	const char *near = rp_closest_syscall(b->arch, s->call);
+	if (near)
+		rp_error(b, "unknown syscall '%s' on %s; did you mean '%s'? (give its number with "
+			    "nr: or syscalls:)", s->call, b->arch, near);
+	else
+		rp_error(b, "unknown syscall '%s' on %s (give its number with nr: or syscalls:)",
+			 s->call, b->arch);
+	rp_path_pop(b, mark);
+	return -1;
+}
+
+static int compile_when(struct rp_build *b, const struct rp_when *w, struct rp_op *op)
+{
+	size_t mark = rp_path_push(b, "when");
+	int rc = 0;
+	if (!!w->ok + !!w->failed != 1) {
+		rp_error(b, "when takes exactly one of ok: STEP or failed: STEP");
+		rc = -1;
+	} else {
+		size_t m2 = rp_path_push(b, w->ok ? "ok" : "failed");
+		rc = rp_step_ref(b, w->ok ? w->ok : w->failed, &op->when_step);
+		op->when_kind = w->ok ? RP_WHEN_OK : RP_WHEN_FAILED;
+		rp_path_pop(b, m2);
+	}
+	rp_path_pop(b, mark);
+	return rc;
+}
+
+static int compile_expect(struct rp_build *b, const struct rp_expect *e,
+			  struct rp_expectation *x)
+{
+	size_t mark = rp_path_push(b, "expect");
+	int rc = 0;
+	x->any = 0;
+	if (!e->ret && !e->errnos_count) {
+		rp_error(b, "expect needs ret: N, errno: [NAMES] or both");
+		rc = -1;
+	}
+	if (e->ret) {
+		size_t m2 = rp_path_push(b, "ret");
+		x->has_ret = 1;
+		if (rp_parse_number(e->ret, &x->ret) != 0) {
+			rp_error(b, "expected return value '%s' is not an integer", e->ret);
+			rc = -1;
+		}
+		rp_path_pop(b, m2);
+	}
+	int *errnos = rp_arena_alloc(&b->prog->arena, e->errnos_count * sizeof(int) + 1, 8);
+	for (unsigned i = 0; i < e->errnos_count; i++) {
+		size_t m2 = rp_path_push(b, "errno.%u", i);
+		errnos[i] = rp_errno_by_name(e->errnos[i]);
+		if (errnos[i] < 0) {
+			rc = -1;
+			const struct rp_constant *c = rp_constant_by_name(e->errnos[i]);
+			const char *near = rp_closest_constant(e->errnos[i]);
+			if (!c && near && rp_errno_by_name(near) >= 0)
+				rp_error(b, "unknown errno name '%s'; did you mean '%s'?", e->errnos[i], near);
+			else
+				rp_error(b, "unknown errno name '%s'", e->errnos[i]);
+		}
+		rp_path_pop(b, m2);
+	}
+	x->errnos = errnos;
+	x->errno_count = e->errnos_count;
+	rp_path_pop(b, mark);
+	return rc;
+}
+
+static int compile_args(struct rp_build *b, const struct rp_step *s, struct rp_op *op,
+			struct rp_step_info *info)
+{
+	int rc = 0;
+	if (s->args_count > RP_MAX_ARGS) {
+		size_t mark = rp_path_push(b, "args.%d", RP_MAX_ARGS);
+		rp_error(b, "%s has %u arguments; a syscall takes at most %d", s->call,
+			 s->args_count, RP_MAX_ARGS);
+		rp_path_pop(b, mark);
+		return -1;
+	}
+	for (unsigned i = 0; i < s->args_count; i++) {
+		size_t mark = rp_path_push(b, "args.%u", i);
+		if (rp_build_arg(b, &s->args[i], &op->args[i], &info->arg_text[i],
+				 &info->arg_kind[i]) != 0)
+			rc = -1;
+		rp_path_pop(b, mark);
+	}
+	info->nargs = s->args_count;
+	return rc;
+}
+
+static int compile_step(struct rp_build *b, unsigned i)
+{
+	const struct rp_step *s = &b->spec->steps[i];
+	struct rp_op *op = &b->prog->ops[i];
+	struct rp_step_info *info = &b->prog->info[i];
+	int rc = 0;
+	b->step = i;
+	size_t mark = rp_path_push(b, "steps.%u", i);
+	info->id = s->id;
+	info->call = s->call;
+	info->expect.any = 1;
+	op->fixup_first = b->prog->fixup_count;
+	if (resolve_syscall(b, s, op, info) != 0)
+		rc = -1;
+	if (s->when && compile_when(b, s->when, op) != 0)
+		rc = -1;
+	if (s->expect && compile_expect(b, s->expect, &info->expect) != 0)
+		rc = -1;
+	if (compile_args(b, s, op, info) != 0)
+		rc = -1;
+	op->fixup_count = b->prog->fixup_count - op->fixup_first;
+	rp_path_pop(b, mark);
+	return rc;
+}
+
+static void index_steps(struct rp_build *b)
+{
+	for (unsigned i = 0; i < b->spec->steps_count; i++) {
+		const struct rp_step *s = &b->spec->steps[i];
+		size_t mark = rp_path_push(b, "steps.%u", i);
+		unsigned old;
+		if (s->id && rp_names_add(&b->step_ids, s->id, i, &old) != 0) {
+			size_t m2 = rp_path_push(b, "id");
+			rp_error(b, "step id '%s' is already used by step %u", s->id, old + 1);
+			rp_path_pop(b, m2);
+		}
+		for (unsigned j = 0; j < s->args_count; j++) {
+			size_t m2 = rp_path_push(b, "args.%u", j);
+			rp_collect_objects(b, &s->args[j]);
+			rp_path_pop(b, m2);
+		}
+		rp_path_pop(b, mark);
+	}
+}
+
+static void plan_sandbox(struct rp_build *b)
+{
+	const struct rp_sandbox *sb = b->spec->sandbox;
+	if (!sb)
+		return;
+	struct rp_sandbox_plan *plan = &b->prog->sandbox;
+	plan->dirs = rp_arena_alloc(&b->prog->arena, (sb->dirs_count + 1) * sizeof(char *), 8);
+	for (unsigned i = 0; i < sb->dirs_count; i++) {
+		size_t mark = rp_path_push(b, "sandbox.dirs.%u", i);
+		if (rp_sandbox_relpath(b, sb->dirs[i]) == 0)
+			plan->dirs[plan->dir_count++] = sb->dirs[i];
+		rp_path_pop(b, mark);
+	}
+	for (unsigned i = 0; i < sb->files_count; i++) {
+		size_t mark = rp_path_push(b, "sandbox.files.%u", i);
+		rp_add_sandbox_file(b, &sb->files[i]);
+		rp_path_pop(b, mark);
+	}
+}
+
+struct rp_program *rp_compile(const struct rp_spec *spec, const struct rp_compile_options *opt,
+			      struct rp_diags *diags)
+{
+	struct rp_program *prog = calloc(1, sizeof(*prog));
+	struct rp_build *b = calloc(1, sizeof(*b));
+	if (!prog || !b)
+		abort();
+	*b = (struct rp_build){.prog = prog, .diags = diags, .spec = spec};
+	b->arch = opt && opt->arch ? opt->arch : rp_native_arch();
+	prog->name = spec->name;
+	prog->arch = b->arch;
+	prog->step_count = spec->steps_count;
+	prog->ops = rp_arena_alloc(&prog->arena, spec->steps_count * sizeof(*prog->ops), 64);
+	prog->info = rp_arena_alloc(&prog->arena, spec->steps_count * sizeof(*prog->info), 8);
+	rp_names_init(&b->step_ids, spec->steps_count);
+	rp_names_init(&b->object_names, 16);
+	unsigned errors_before = diags->errors;
+	plan_sandbox(b);
+	index_steps(b);
+	for (unsigned i = 0; i < spec->steps_count; i++)
+		compile_step(b, i);
+	rp_names_free(&b->step_ids);
+	rp_names_free(&b->object_names);
+	for (unsigned i = 0; i < b->object_count; i++)
+		free(b->objects[i].path);
+	free(b->objects);
+	int failed = diags->errors != errors_before;
+	free(b);
+	if (failed) {
+		rp_program_free(prog);
+		return NULL;
+	}
+	return prog;
+}
+
+void rp_program_bind_sandbox(struct rp_program *prog, const char *dir)
+{
+	for (unsigned i = 0; i < prog->reloc_count; i++) {
+		const char *rel = prog->relocs[i].rel;
+		char *abs = strcmp(rel, ".") == 0 ? rp_arena_strdup(&prog->arena, dir)
+						  : rp_arena_printf(&prog->arena, "%s/%s", dir, rel);
+		uint64_t ptr = (uint64_t)(uintptr_t)abs;
+		memcpy(prog->relocs[i].slot, &ptr, sizeof(ptr));
+	}
+}
+
+void rp_program_free(struct rp_program *prog)
+{
+	if (!prog)
+		return;
+	free(prog->fixups);
+	free(prog->relocs);
+	free(prog->sandbox.files);
+	rp_arena_free(&prog->arena);
+	free(prog);
+}

@@ -1,0 +1,158 @@
+/*
+ * Turning node paths ("steps.2.args.0") into line:col with one libyaml
+ * event pass.  It runs only when there are diagnostics to place, so loading
+ * a good spec never pays for it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "replay/diag.h"
+
+#define MAX_DEPTH 64
+#define MAX_PATH 512
+
+struct frame {
+	int is_map;
+	int want_key; /* in a mapping: the next scalar is a key */
+	unsigned index;
+	size_t path_len; /* length of the path up to this container */
+};
+
+struct walker {
+	struct frame stack[MAX_DEPTH];
+	int depth;
+	char path[MAX_PATH];
+	size_t len;
+	struct rp_diags *diags;
+	unsigned pending;
+};
+
+static void place(struct walker *w, const yaml_mark_t *mark)
+{
+	for (unsigned i = 0; i < w->diags->count; i++) {
+		struct rp_diag *g = &w->diags->v[i];
+		if (!g->line && g->path && strcmp(g->path, w->path) == 0) {
+			g->line = (unsigned)mark->line + 1;
+			g->col = (unsigned)mark->column + 1;
+			w->pending--;
+		}
+	}
+}
+
+/* Extend the path for the node about to start inside the top frame. */
+static void enter_child(struct walker *w)
+{
+	if (w->depth == 0)
+		return;
+	struct frame *f = &w->stack[w->depth - 1];
+	if (!f->is_map) {
+		int n = snprintf(w->path + f->path_len, MAX_PATH - f->path_len, "%s%u",
+				 f->path_len ? "." : "", f->index++);
+		w->len = f->path_len + (n > 0 ? (size_t)n : 0);
+	}
+	/* mapping values: the key was appended when it was read */
+}
+
+static void after_child(struct walker *w)
+{
+	if (w->depth == 0)
+		return;
+	struct frame *f = &w->stack[w->depth - 1];
+	if (f->is_map)
+		f->want_key = 1;
+	w->len = f->path_len;
+	w->path[w->len] = '\0';
+}
+
+static void on_key(struct walker *w, const yaml_event_t *ev)
+{
+	struct frame *f = &w->stack[w->depth - 1];
+	int n = snprintf(w->path + f->path_len, MAX_PATH - f->path_len, "%s%s",
+			 f->path_len ? "." : "", (const char *)ev->data.scalar.value);
+	w->len = f->path_len + (n > 0 ? (size_t)n : 0);
+	if (w->len >= MAX_PATH)
+		w->len = MAX_PATH - 1;
+	/* "KEY.@key" names the key itself (for unknown or duplicate keys). */
+	size_t keep = w->len;
+	snprintf(w->path + keep, MAX_PATH - keep, ".@key");
+	place(w, &ev->start_mark);
+	w->path[keep] = '\0';
+	f->want_key = 0;
+}
+
+static void push_frame(struct walker *w, int is_map)
+{
+	if (w->depth == MAX_DEPTH)
+		return;
+	struct frame *f = &w->stack[w->depth++];
+	f->is_map = is_map;
+	f->want_key = is_map;
+	f->index = 0;
+	f->path_len = w->len;
+}
+
+static int in_key_position(struct walker *w)
+{
+	return w->depth > 0 && w->stack[w->depth - 1].is_map && w->stack[w->depth - 1].want_key;
+}
+
+static int step(struct walker *w, const yaml_event_t *ev)
+{
+	switch (ev->type) {
+	case YAML_SCALAR_EVENT:
+		if (in_key_position(w)) {
+			on_key(w, ev);
+			break;
+		}
+		enter_child(w);
+		place(w, &ev->start_mark);
+		after_child(w);
+		break;
+	case YAML_SEQUENCE_START_EVENT:
+	case YAML_MAPPING_START_EVENT:
+		if (in_key_position(w))
+			return -1; /* complex keys: not in a spec */
+		enter_child(w);
+		place(w, &ev->start_mark);
+		push_frame(w, ev->type == YAML_MAPPING_START_EVENT);
+		break;
+	case YAML_SEQUENCE_END_EVENT:
+	case YAML_MAPPING_END_EVENT:
+		if (w->depth > 0)
+			w->depth--;
+		after_child(w);
+		break;
+	case YAML_STREAM_END_EVENT:
+		return -1;
+	default:
+		break;
+	}
+	return 0;
+}
+
+void rp_diags_locate(struct rp_diags *d)
+{
+	struct walker w = {.diags = d};
+	for (unsigned i = 0; i < d->count; i++)
+		if (!d->v[i].line && d->v[i].path)
+			w.pending++;
+	if (!w.pending)
+		return;
+	FILE *f = fopen(d->file, "rb");
+	if (!f)
+		return;
+	yaml_parser_t parser;
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_file(&parser, f);
+	for (int done = 0; !done && w.pending;) {
+		yaml_event_t ev;
+		if (!yaml_parser_parse(&parser, &ev))
+			break;
+		done = step(&w, &ev) != 0;
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&parser);
+	fclose(f);
+}

@@ -1,0 +1,274 @@
+/*
+ * The spec's libcyaml schema, beside the structs it fills (replay/spec.h),
+ * and the loader that turns libcyaml's log text into positioned errors.
+ * Every scalar is loaded as a string: the compiler parses numbers itself,
+ * because libcyaml accepts "430abc" and reads "010" as octal.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cyaml/cyaml.h>
+#include <yaml.h>
+
+#include "replay/load.h"
+
+#define OPT (CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL)
+#define STR(key, type, member) \
+	CYAML_FIELD_STRING_PTR(key, OPT, type, member, 0, CYAML_UNLIMITED)
+#define REQ_STR(key, type, member) \
+	CYAML_FIELD_STRING_PTR(key, CYAML_FLAG_POINTER, type, member, 0, CYAML_UNLIMITED)
+
+static const cyaml_schema_value_t string_entry = {
+	CYAML_VALUE_STRING(CYAML_FLAG_POINTER, char, 0, CYAML_UNLIMITED),
+};
+
+static const cyaml_schema_field_t file_fields[] = {
+	REQ_STR("name", struct rp_file, name),
+	STR("content", struct rp_file, content),
+	STR("mode", struct rp_file, mode),
+	CYAML_FIELD_END,
+};
+
+static const cyaml_schema_value_t file_entry = {
+	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct rp_file, file_fields),
+};
+
+static const cyaml_schema_field_t buffer_fields[] = {
+	STR("name", struct rp_buffer, name),
+	REQ_STR("size", struct rp_buffer, size),
+	STR("fill", struct rp_buffer, fill),
+	CYAML_FIELD_END,
+};
+
+static const cyaml_schema_field_t bytes_fields[] = {
+	STR("name", struct rp_bytes, name),
+	REQ_STR("hex", struct rp_bytes, hex),
+	CYAML_FIELD_END,
+};
+
+/* Values nest through structs, so the schema refers to itself. */
+static const cyaml_schema_value_t value_entry;
+
+static const cyaml_schema_field_t struct_fields[] = {
+	STR("name", struct rp_struct, name),
+	CYAML_FIELD_SEQUENCE("fields", CYAML_FLAG_POINTER, struct rp_struct, fields,
+			     &value_entry, 0, CYAML_UNLIMITED),
+	CYAML_FIELD_END,
+};
+
+static const cyaml_schema_field_t value_fields[] = {
+	STR("int", struct rp_value, int_),
+	STR("const", struct rp_value, const_),
+	CYAML_FIELD_SEQUENCE("flags", OPT, struct rp_value, flags, &string_entry, 1,
+			     CYAML_UNLIMITED),
+	STR("cstring", struct rp_value, cstring),
+	STR("path", struct rp_value, path),
+	CYAML_FIELD_MAPPING_PTR("tempfile", OPT, struct rp_value, tempfile, file_fields),
+	STR("fd", struct rp_value, fd),
+	STR("ret", struct rp_value, ret),
+	STR("null", struct rp_value, null),
+	CYAML_FIELD_MAPPING_PTR("buffer", OPT, struct rp_value, buffer, buffer_fields),
+	CYAML_FIELD_MAPPING_PTR("struct", OPT, struct rp_value, struct_, struct_fields),
+	CYAML_FIELD_MAPPING_PTR("bytes", OPT, struct rp_value, bytes, bytes_fields),
+	STR("sizeof", struct rp_value, sizeof_),
+	STR("ref", struct rp_value, ref),
+	STR("type", struct rp_value, type),
+	STR("u8", struct rp_value, u8),
+	STR("u16", struct rp_value, u16),
+	STR("u32", struct rp_value, u32),
+	STR("u64", struct rp_value, u64),
+	STR("i8", struct rp_value, i8),
+	STR("i16", struct rp_value, i16),
+	STR("i32", struct rp_value, i32),
+	STR("i64", struct rp_value, i64),
+	CYAML_FIELD_END,
+};
+
+static const cyaml_schema_value_t value_entry = {
+	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct rp_value, value_fields),
+};
+
+static const cyaml_schema_field_t arch_number_fields[] = {
+	STR("x86_64", struct rp_arch_numbers, x86_64),
+	STR("aarch64", struct rp_arch_numbers, aarch64),
+	CYAML_FIELD_END,
+};
+
+static const cyaml_schema_field_t override_fields[] = {
+	REQ_STR("name", struct rp_syscall_override, name),
+	STR("x86_64", struct rp_syscall_override, x86_64),
+	STR("aarch64", struct rp_syscall_override, aarch64),
+	CYAML_FIELD_END,
+};
+
+static const cyaml_schema_value_t override_entry = {
+	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct rp_syscall_override, override_fields),
+};
+
+static const cyaml_schema_field_t when_fields[] = {
+	STR("ok", struct rp_when, ok),
+	STR("failed", struct rp_when, failed),
+	CYAML_FIELD_END,
+};
+
+static const cyaml_schema_field_t expect_fields[] = {
+	STR("ret", struct rp_expect, ret),
+	CYAML_FIELD_SEQUENCE("errno", OPT, struct rp_expect, errnos, &string_entry, 1,
+			     CYAML_UNLIMITED),
+	CYAML_FIELD_END,
+};
+
+static const cyaml_schema_field_t step_fields[] = {
+	STR("id", struct rp_step, id),
+	REQ_STR("call", struct rp_step, call),
+	CYAML_FIELD_MAPPING_PTR("nr", OPT, struct rp_step, nr, arch_number_fields),
+	CYAML_FIELD_SEQUENCE("args", OPT, struct rp_step, args, &value_entry, 0,
+			     CYAML_UNLIMITED),
+	CYAML_FIELD_MAPPING_PTR("when", OPT, struct rp_step, when, when_fields),
+	CYAML_FIELD_MAPPING_PTR("expect", OPT, struct rp_step, expect, expect_fields),
+	STR("comment", struct rp_step, comment),
+	CYAML_FIELD_END,
+};
+
+static const cyaml_schema_value_t step_entry = {
+	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct rp_step, step_fields),
+};
+
+static const cyaml_schema_field_t sandbox_fields[] = {
+	CYAML_FIELD_SEQUENCE("dirs", OPT, struct rp_sandbox, dirs, &string_entry, 0,
+			     CYAML_UNLIMITED),
+	CYAML_FIELD_SEQUENCE("files", OPT, struct rp_sandbox, files, &file_entry, 0,
+			     CYAML_UNLIMITED),
+	CYAML_FIELD_END,
+};
+
+static const cyaml_schema_field_t spec_fields[] = {
+	REQ_STR("name", struct rp_spec, name),
+	STR("description", struct rp_spec, description),
+	CYAML_FIELD_MAPPING_PTR("sandbox", OPT, struct rp_spec, sandbox, sandbox_fields),
+	CYAML_FIELD_SEQUENCE("syscalls", OPT, struct rp_spec, syscalls, &override_entry, 0,
+			     CYAML_UNLIMITED),
+	CYAML_FIELD_SEQUENCE("steps", CYAML_FLAG_POINTER, struct rp_spec, steps, &step_entry,
+			     1, CYAML_UNLIMITED),
+	CYAML_FIELD_END,
+};
+
+static const cyaml_schema_value_t spec_schema = {
+	CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, struct rp_spec, spec_fields),
+};
+
+/* What libcyaml said: its first error line and the innermost backtrace position. */
+struct cyaml_report {
+	char msg[512];
+	unsigned line, col;
+	int in_backtrace;
+};
+
+static void chomp(char *s)
+{
+	size_t n = strlen(s);
+	while (n && (s[n - 1] == '\n' || s[n - 1] == ' '))
+		s[--n] = '\0';
+}
+
+static void log_hook(cyaml_log_t level, void *ctx, const char *fmt, va_list args)
+{
+	struct cyaml_report *r = ctx;
+	char line[480];
+	if (level < CYAML_LOG_ERROR)
+		return;
+	vsnprintf(line, sizeof(line), fmt, args);
+	chomp(line);
+	const char *text = strncmp(line, "Load: ", 6) == 0 ? line + 6 : line;
+	if (strcmp(text, "Backtrace:") == 0) {
+		r->in_backtrace = 1;
+		return;
+	}
+	unsigned l, c;
+	const char *pos = strstr(text, "(line: ");
+	if (r->in_backtrace && pos && !r->line && sscanf(pos, "(line: %u, column: %u)", &l, &c) == 2) {
+		r->line = l;
+		r->col = c;
+		return;
+	}
+	if (!r->msg[0] && !r->in_backtrace)
+		snprintf(r->msg, sizeof(r->msg), "%s", text);
+}
+
+/* libyaml knows exactly where a syntax error is; libcyaml's backtrace does not. */
+static int report_syntax_error(const char *file, struct rp_diags *diags)
+{
+	FILE *f = fopen(file, "rb");
+	if (!f)
+		return 0;
+	yaml_parser_t parser;
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_file(&parser, f);
+	int found = 0;
+	for (;;) {
+		yaml_event_t ev;
+		if (!yaml_parser_parse(&parser, &ev)) {
+			rp_diag_at(diags, RP_ERROR, (unsigned)parser.problem_mark.line + 1,
+				   (unsigned)parser.problem_mark.column + 1, "YAML syntax: %s%s%s",
+				   parser.problem ? parser.problem : "error",
+				   parser.context ? " " : "", parser.context ? parser.context : "");
+			found = 1;
+			break;
+		}
+		int end = ev.type == YAML_STREAM_END_EVENT;
+		yaml_event_delete(&ev);
+		if (end)
+			break;
+	}
+	yaml_parser_delete(&parser);
+	fclose(f);
+	return found;
+}
+
+static void lower_first(char *s)
+{
+	if (s[0] >= 'A' && s[0] <= 'Z' && !(s[1] >= 'A' && s[1] <= 'Z'))
+		s[0] = (char)(s[0] - 'A' + 'a');
+}
+
+static const cyaml_config_t *config(struct cyaml_report *r)
+{
+	static cyaml_config_t cfg;
+	cfg = (cyaml_config_t){
+		.log_fn = log_hook,
+		.log_ctx = r,
+		.mem_fn = cyaml_mem,
+		.log_level = CYAML_LOG_ERROR,
+		.flags = CYAML_CFG_NO_ALIAS,
+	};
+	return &cfg;
+}
+
+struct rp_spec *rp_spec_load(const char *file, struct rp_diags *diags)
+{
+	struct cyaml_report report = {0};
+	struct rp_spec *spec = NULL;
+	cyaml_err_t err = cyaml_load_file(file, config(&report), &spec_schema,
+					  (cyaml_data_t **)&spec, NULL);
+	if (err == CYAML_OK)
+		return spec;
+	if (err == CYAML_ERR_FILE_OPEN) {
+		rp_diag_at(diags, RP_ERROR, 0, 0, "cannot open spec");
+		return NULL;
+	}
+	if (err == CYAML_ERR_LIBYAML_PARSER && report_syntax_error(file, diags))
+		return NULL;
+	if (!report.msg[0])
+		snprintf(report.msg, sizeof(report.msg), "%s", cyaml_strerror(err));
+	lower_first(report.msg);
+	rp_diag_at(diags, RP_ERROR, report.line, report.col, "%s", report.msg);
+	return NULL;
+}
+
+void rp_spec_free(struct rp_spec *spec)
+{
+	struct cyaml_report report = {0};
+	if (spec)
+		cyaml_free(config(&report), &spec_schema, spec, 0);
+}

@@ -1,0 +1,84 @@
+/* The JSON report (schemas/replay-report.schema.json describes it). */
+#include <string.h>
+#include <unistd.h>
+
+#include "replay/report.h"
+#include "replay/tables.h"
+
+static void json_string(FILE *out, const char *s)
+{
+	if (!s) {
+		fputs("null", out);
+		return;
+	}
+	fputc('"', out);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			fprintf(out, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(out, "\\u%04x", ch);
+		else
+			fputc(ch, out);
+	}
+	fputc('"', out);
+}
+
+static const char *state_word(const struct rp_row *row)
+{
+	static const char *const words[] = {
+		[RP_ROW_NOT_RUN] = "not-run", [RP_ROW_STARTED] = "killed",
+		[RP_ROW_DONE] = "done", [RP_ROW_SKIPPED] = "skipped",
+		[RP_ROW_UNAVAILABLE] = "unavailable",
+	};
+	if (row->state == RP_ROW_DONE)
+		return row->err ? "error" : "ok";
+	return words[row->state];
+}
+
+static void step_json(FILE *out, const struct rp_report_context *c, unsigned i)
+{
+	const struct rp_step_info *info = &c->prog->info[i];
+	const struct rp_row *row = &c->run->rows[i];
+	fprintf(out, "    {\"index\": %u, \"id\": ", i + 1);
+	json_string(out, info->id);
+	fputs(", \"call\": ", out);
+	json_string(out, info->call);
+	fprintf(out, ", \"nr\": %ld, \"status\": \"%s\"", c->prog->ops[i].nr, state_word(row));
+	if (row->state == RP_ROW_DONE) {
+		fprintf(out, ", \"ret\": %lld, \"errno\": ", (long long)row->ret);
+		json_string(out, row->err ? rp_errno_name(row->err) : NULL);
+		fprintf(out, ", \"errno_number\": %d, \"time_ns\": %llu", row->err,
+			(unsigned long long)row->ns);
+	}
+	if (row->state == RP_ROW_UNAVAILABLE) {
+		fputs(", \"reason\": ", out);
+		json_string(out, info->unavailable);
+	}
+	fprintf(out, ", \"expectation_met\": %s}", c->judgement->met[i] ? "true" : "false");
+}
+
+void rp_report_json(FILE *out, const struct rp_report_context *c)
+{
+	const struct rp_program *p = c->prog;
+	const struct rp_judgement *j = c->judgement;
+	fputs("{\n  \"spec\": ", out);
+	json_string(out, p->name);
+	fputs(",\n  \"file\": ", out);
+	json_string(out, c->spec_file);
+	fputs(",\n  \"arch\": ", out);
+	json_string(out, p->arch);
+	fprintf(out, ",\n  \"uid\": %u,\n  \"sandbox\": ", (unsigned)getuid());
+	json_string(out, c->sandbox);
+	fputs(",\n  \"steps\": [\n", out);
+	for (unsigned i = 0; i < p->step_count; i++) {
+		step_json(out, c, i);
+		fputs(i + 1 < p->step_count ? ",\n" : "\n", out);
+	}
+	fprintf(out, "  ],\n  \"summary\": {\"steps\": %u, \"ok\": %u, \"failed\": %u, "
+		     "\"skipped\": %u, \"unavailable\": %u, \"not_run\": %u, \"unmet\": %u, "
+		     "\"syscall_time_ns\": %llu, \"signal\": %d},\n",
+		p->step_count, j->ok, j->failed, j->skipped, j->unavailable, j->not_run, j->unmet,
+		(unsigned long long)j->total_ns, c->run->signal);
+	fprintf(out, "  \"verdict\": \"%s\"\n}\n", rp_verdict_word(j->verdict));
+}

@@ -1,0 +1,63 @@
+/* The human-readable result table. */
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "replay/report.h"
+
+static void format_ns(char *buf, size_t size, const struct rp_row *row)
+{
+	if (row->state != RP_ROW_DONE)
+		snprintf(buf, size, "-");
+	else if (row->ns < 10000)
+		snprintf(buf, size, "%lluns", (unsigned long long)row->ns);
+	else if (row->ns < 10000000)
+		snprintf(buf, size, "%.1fus", (double)row->ns / 1e3);
+	else
+		snprintf(buf, size, "%.1fms", (double)row->ns / 1e6);
+}
+
+static const char *mark(const struct rp_report_context *c, unsigned i)
+{
+	const struct rp_step_info *info = &c->prog->info[i];
+	const struct rp_row *row = &c->run->rows[i];
+	if (row->state == RP_ROW_SKIPPED)
+		return "when: condition false";
+	if (row->state == RP_ROW_UNAVAILABLE)
+		return info->unavailable;
+	if (!c->judgement->met[i])
+		return "UNMET expectation";
+	return "";
+}
+
+void rp_report_table(FILE *out, const struct rp_report_context *c)
+{
+	const struct rp_program *p = c->prog;
+	const struct rp_judgement *j = c->judgement;
+	fprintf(out, "spec %s (%s), %s, uid %u, sandbox %s\n", p->name, c->spec_file, p->arch,
+		(unsigned)getuid(), c->sandbox);
+	fprintf(out, "%4s  %-16s %-16s %4s  %-18s %9s  %s\n", "#", "id", "syscall", "nr", "result",
+		"time", "note");
+	for (unsigned i = 0; i < p->step_count; i++) {
+		const struct rp_row *row = &c->run->rows[i];
+		char result[64], t[32];
+		format_ns(t, sizeof(t), row);
+		const char *note = mark(c, i);
+		fprintf(out, "%4u  %-16s %-16s %4ld  %-18s %9s  %s\n", i + 1,
+			p->info[i].id ? p->info[i].id : "-", p->info[i].call, p->ops[i].nr,
+			rp_row_result(row, result, sizeof(result)), t, note ? note : "");
+	}
+	fprintf(out, "summary: %u steps: %u ok, %u failed with errno, %u skipped, %u unavailable",
+		p->step_count, j->ok, j->failed, j->skipped, j->unavailable);
+	if (j->not_run)
+		fprintf(out, ", %u not run", j->not_run);
+	fprintf(out, "; %u expectation%s unmet; syscall time %.1fus\n", j->unmet,
+		j->unmet == 1 ? "" : "s", (double)j->total_ns / 1e3);
+	if (c->run->signal)
+		fprintf(out, "the run was killed by signal %d (%s)%s%s%s\n", c->run->signal,
+			strsignal(c->run->signal), j->crashed_step >= 0 ? " in step " : "",
+			j->crashed_step >= 0 ? p->info[j->crashed_step].call : "", "");
+	else if (j->not_run)
+		fprintf(out, "the run ended early (exit status %d)\n", c->run->exit_code);
+	fprintf(out, "verdict: %s\n", rp_verdict_word(j->verdict));
+}
