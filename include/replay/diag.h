@@ -41,5 +41,8 @@ void rp_diag_path(struct rp_diags *d, enum rp_severity sev, const char *path,
 /* Fill in positions of path diagnostics from the YAML file (src/load/locate.c). */
 void rp_diags_locate(struct rp_diags *d);
 void rp_diags_print(struct rp_diags *d, FILE *out);
+/* Position of mapping key `key` first met at or after (line, col); 0 if found. */
+int rp_locate_key(const char *file, const char *key, unsigned line, unsigned col,
+		  unsigned *out_line, unsigned *out_col);
 
 #endif

@@ -156,3 +156,44 @@ void rp_diags_locate(struct rp_diags *d)
 	yaml_parser_delete(&parser);
 	fclose(f);
 }
+
+/*
+ * Where is mapping key `key`, first met at or after (line, col)?  libcyaml
+ * places unknown and duplicate keys at their mapping, not at the key.
+ */
+int rp_locate_key(const char *file, const char *key, unsigned line, unsigned col,
+		  unsigned *out_line, unsigned *out_col)
+{
+	FILE *f = fopen(file, "rb");
+	if (!f)
+		return -1;
+	yaml_parser_t parser;
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_file(&parser, f);
+	struct walker w = {0};
+	int found = -1;
+	for (int done = 0; !done;) {
+		yaml_event_t ev;
+		if (!yaml_parser_parse(&parser, &ev))
+			break;
+		if (ev.type == YAML_SCALAR_EVENT && in_key_position(&w)) {
+			unsigned l = (unsigned)ev.start_mark.line + 1, c = (unsigned)ev.start_mark.column + 1;
+			if ((l > line || (l == line && c >= col)) &&
+			    strcmp((const char *)ev.data.scalar.value, key) == 0) {
+				*out_line = l;
+				*out_col = c;
+				found = 0;
+				done = 1;
+			}
+		}
+		if (!done) {
+			struct rp_diags none = {0};
+			w.diags = &none;
+			done = step(&w, &ev) != 0;
+		}
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&parser);
+	fclose(f);
+	return found;
+}

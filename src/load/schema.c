@@ -12,6 +12,7 @@
 #include <yaml.h>
 
 #include "replay/load.h"
+#include "replay/tables.h"
 
 #define OPT (CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL)
 #define STR(key, type, member) \
@@ -226,10 +227,69 @@ static int report_syntax_error(const char *file, struct rp_diags *diags)
 	return found;
 }
 
+static const char *node_kind(const char *name)
+{
+	if (strncmp(name, "SEQUENCE", 8) == 0)
+		return "a list";
+	if (strncmp(name, "MAPPING", 7) == 0)
+		return "a mapping";
+	if (strcmp(name, "STRING") == 0 || strcmp(name, "SCALAR") == 0)
+		return "a scalar";
+	return NULL;
+}
+
+/* "Expecting STRING, got event: SEQUENCE_START" -> "expected a scalar here, not a list" */
+static void reword_type_error(char *msg, size_t size)
+{
+	char want[32], got[32];
+	if (sscanf(msg, "Expecting %31[A-Z_], got event: %31[A-Z_]", want, got) != 2)
+		return;
+	const char *w = node_kind(want), *g = node_kind(got);
+	if (w && g)
+		snprintf(msg, size, "expected %s here, not %s", w, g);
+}
+
 static void lower_first(char *s)
 {
 	if (s[0] >= 'A' && s[0] <= 'Z' && !(s[1] >= 'A' && s[1] <= 'Z'))
 		s[0] = (char)(s[0] - 'A' + 'a');
+}
+
+/* Every key of the format, for "did you mean" on an unknown key. */
+static const cyaml_schema_field_t *const all_field_lists[] = {
+	file_fields, buffer_fields, bytes_fields, struct_fields, value_fields,
+	arch_number_fields, override_fields, when_fields, expect_fields, step_fields,
+	sandbox_fields, spec_fields,
+};
+
+static const char *closest_key(const char *key)
+{
+	const char *names[256];
+	unsigned n = 0;
+	for (size_t i = 0; i < sizeof(all_field_lists) / sizeof(all_field_lists[0]); i++)
+		for (const cyaml_schema_field_t *f = all_field_lists[i]; f->key && n < 256; f++)
+			names[n++] = f->key;
+	return rp_closest_name(key, names, n);
+}
+
+/* libcyaml's key errors, reworded and moved onto the key itself. */
+static int report_key_error(const char *file, struct cyaml_report *r, struct rp_diags *diags)
+{
+	static const char unexpected[] = "Unexpected key: ", seen[] = "Mapping field already seen: ";
+	int dup = strncmp(r->msg, seen, sizeof(seen) - 1) == 0;
+	if (!dup && strncmp(r->msg, unexpected, sizeof(unexpected) - 1) != 0)
+		return 0;
+	const char *key = r->msg + (dup ? sizeof(seen) : sizeof(unexpected)) - 1;
+	unsigned line = r->line, col = dup ? r->col + 1 : 1;
+	rp_locate_key(file, key, line, col, &line, &col);
+	const char *near = dup ? NULL : closest_key(key);
+	if (dup)
+		rp_diag_at(diags, RP_ERROR, line, col, "duplicate key '%s'", key);
+	else if (near)
+		rp_diag_at(diags, RP_ERROR, line, col, "unknown key '%s'; did you mean '%s'?", key, near);
+	else
+		rp_diag_at(diags, RP_ERROR, line, col, "unknown key '%s'", key);
+	return 1;
 }
 
 static const cyaml_config_t *config(struct cyaml_report *r)
@@ -257,10 +317,14 @@ struct rp_spec *rp_spec_load(const char *file, struct rp_diags *diags)
 		rp_diag_at(diags, RP_ERROR, 0, 0, "cannot open spec");
 		return NULL;
 	}
-	if (err == CYAML_ERR_LIBYAML_PARSER && report_syntax_error(file, diags))
+	/* A syntax error is the root cause of whatever libcyaml tripped over first. */
+	if (report_syntax_error(file, diags))
+		return NULL;
+	if (report_key_error(file, &report, diags))
 		return NULL;
 	if (!report.msg[0])
 		snprintf(report.msg, sizeof(report.msg), "%s", cyaml_strerror(err));
+	reword_type_error(report.msg, sizeof(report.msg));
 	lower_first(report.msg);
 	rp_diag_at(diags, RP_ERROR, report.line, report.col, "%s", report.msg);
 	return NULL;

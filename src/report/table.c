@@ -38,14 +38,16 @@ void rp_report_table(FILE *out, const struct rp_report_context *c)
 		(unsigned)getuid(), c->sandbox);
 	fprintf(out, "%4s  %-16s %-16s %4s  %-18s %9s  %s\n", "#", "id", "syscall", "nr", "result",
 		"time", "note");
+	/* Rows end at the time column unless there is a note: no trailing blanks. */
 	for (unsigned i = 0; i < p->step_count; i++) {
 		const struct rp_row *row = &c->run->rows[i];
 		char result[64], t[32];
 		format_ns(t, sizeof(t), row);
 		const char *note = mark(c, i);
-		fprintf(out, "%4u  %-16s %-16s %4ld  %-18s %9s  %s\n", i + 1,
+		fprintf(out, "%4u  %-16s %-16s %4ld  %-18s %9s%s%s\n", i + 1,
 			p->info[i].id ? p->info[i].id : "-", p->info[i].call, p->ops[i].nr,
-			rp_row_result(row, result, sizeof(result)), t, note ? note : "");
+			rp_row_result(row, result, sizeof(result)), t, note && *note ? "  " : "",
+			note ? note : "");
 	}
 	fprintf(out, "summary: %u steps: %u ok, %u failed with errno, %u skipped, %u unavailable",
 		p->step_count, j->ok, j->failed, j->skipped, j->unavailable);

@@ -1,0 +1,91 @@
+"""--format json: every report validates against schemas/replay-report.schema.json
+with a real validator (python3-jsonschema), and its values are the run's."""
+import copy
+import json
+import os
+
+import jsonschema
+
+from lib import ROOT, SPECS, check, check_eq, cleanup, finish, fresh_tmpdir, run, write_spec
+
+with open(os.path.join(ROOT, "schemas", "replay-report.schema.json")) as f:
+    SCHEMA = json.load(f)
+jsonschema.Draft202012Validator.check_schema(SCHEMA)
+VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
+
+
+def valid(doc):
+    return not list(VALIDATOR.iter_errors(doc))
+
+
+tmp = fresh_tmpdir()
+p = run(["--format", "json", f"{SPECS}/mountfs-management.yaml"], tmp)
+check_eq(p.returncode, 0, "json run exit status")
+doc = json.loads(p.stdout)
+check(valid(doc), f"mountfs report validates: {[e.message for e in VALIDATOR.iter_errors(doc)]}")
+check_eq(doc["spec"], "mountfs-management", "spec name")
+check_eq(len(doc["steps"]), 24, "24 steps")
+check_eq(doc["steps"][0]["call"], "fsopen", "step 1 is fsopen")
+check_eq(doc["steps"][0]["nr"], 430, "fsopen nr")
+check_eq(doc["steps"][23]["nr"], 470, "listns nr")
+check_eq(doc["verdict"], "PASS", "verdict")
+s = doc["summary"]
+check_eq(s["ok"] + s["failed"] + s["skipped"] + s["unavailable"] + s["not_run"], 24, "summary adds up")
+if os.geteuid() == 0:
+    check_eq((doc["steps"][0]["status"], doc["steps"][0]["errno"]), ("ok", None), "root: fsopen ok")
+check_eq(doc["steps"][13]["errno"], "EBADF", "fsmount(-1) fails with EBADF")
+check_eq(doc["steps"][13]["errno_number"], 9, "EBADF is 9")
+
+# The schema is not vacuous: broken reports are rejected.
+for mutate, what in [
+    (lambda d: d.pop("verdict"), "missing verdict"),
+    (lambda d: d["steps"][13].update(ret=5), "an error step whose ret is not -1"),
+    (lambda d: d["steps"][0].update(status="fine"), "an unknown status"),
+    (lambda d: d["steps"][0].pop("time_ns"), "a run step without time"),
+]:
+    bad = copy.deepcopy(doc)
+    mutate(bad)
+    check(not valid(bad), f"schema rejects {what}")
+
+# Expectations, skips, unavailable steps and FAIL in the JSON report.
+spec = write_spec(tmp, "expect.yaml", """name: expect
+steps:
+  - {id: bad, call: close, args: [{int: -1}], expect: {errno: [EBADF]}}
+  - {call: getpid, expect: {ret: 0}}
+  - {call: getppid, when: {ok: bad}}
+  - {call: no_such_here, nr: {x86_64: 5000, aarch64: 5000}, expect: {errno: [ENOSYS]}}
+""")
+p = run(["--format", "json", spec], tmp)
+check_eq(p.returncode, 1, "an unmet expectation exits 1")
+doc = json.loads(p.stdout)
+check(valid(doc), "expect report validates")
+check_eq([st["status"] for st in doc["steps"]], ["error", "ok", "skipped", "error"], "statuses")
+check_eq([st["expectation_met"] for st in doc["steps"]], [True, False, True, True], "expectations")
+check_eq(doc["summary"]["unmet"], 1, "one unmet")
+check_eq(doc["verdict"], "FAIL", "verdict FAIL")
+
+# A step that kills the run: rows before it survive, the run is BROKEN.
+spec = write_spec(tmp, "kill.yaml", """name: kill
+steps:
+  - {id: me, call: getpid}
+  - {call: kill, args: [{ret: me}, {const: SIGKILL_IS_NOT_A_CONSTANT_YET}]}
+""")
+p = run(["--format", "json", spec], tmp)
+check_eq(p.returncode, 2, "an unknown constant is a bad spec")
+spec = write_spec(tmp, "kill.yaml", """name: kill
+steps:
+  - {id: me, call: getpid}
+  - {call: kill, args: [{ret: me}, {int: 9}]}
+  - {call: getppid}
+""")
+p = run(["--format", "json", spec], tmp)
+check_eq(p.returncode, 1, "a killed run exits 1")
+doc = json.loads(p.stdout)
+check(valid(doc), "killed report validates")
+check_eq([st["status"] for st in doc["steps"]], ["ok", "killed", "not-run"], "killed statuses")
+check_eq(doc["summary"]["signal"], 9, "signal 9 recorded")
+check_eq(doc["verdict"], "BROKEN", "verdict BROKEN")
+check_eq([n for n in os.listdir(tmp) if n.startswith("replay-")], [], "killed run: sandbox removed")
+
+cleanup(tmp)
+finish()
