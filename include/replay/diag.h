@@ -32,6 +32,8 @@ struct rp_diags {
 
 void rp_diags_init(struct rp_diags *d, const char *file);
 void rp_diags_free(struct rp_diags *d);
+/* Drop every diagnostic added after the first `count`. */
+void rp_diags_truncate(struct rp_diags *d, unsigned count);
 
 void rp_diag_at(struct rp_diags *d, enum rp_severity sev, unsigned line, unsigned col,
 		const char *fmt, ...) __attribute__((format(printf, 5, 6)));
@@ -41,8 +43,6 @@ void rp_diag_path(struct rp_diags *d, enum rp_severity sev, const char *path,
 /* Fill in positions of path diagnostics from the YAML file (src/load/locate.c). */
 void rp_diags_locate(struct rp_diags *d);
 void rp_diags_print(struct rp_diags *d, FILE *out);
-/* Position of mapping key `key` first met at or after (line, col); 0 if found. */
-int rp_locate_key(const char *file, const char *key, unsigned line, unsigned col,
-		  unsigned *out_line, unsigned *out_col);
+
 
 #endif

@@ -91,3 +91,16 @@ void rp_diags_print(struct rp_diags *d, FILE *out)
 			g->line ? g->col : 1, severity_word(g->severity), g->msg);
 	}
 }
+
+void rp_diags_truncate(struct rp_diags *d, unsigned count)
+{
+	while (d->count > count) {
+		struct rp_diag *g = &d->v[--d->count];
+		if (g->severity == RP_ERROR)
+			d->errors--;
+		else if (g->severity == RP_WARNING)
+			d->warnings--;
+		free(g->path);
+		free(g->msg);
+	}
+}

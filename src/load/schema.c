@@ -12,7 +12,7 @@
 #include <yaml.h>
 
 #include "replay/load.h"
-#include "replay/tables.h"
+#include "validate.h"
 
 #define OPT (CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL)
 #define STR(key, type, member) \
@@ -197,36 +197,6 @@ static void log_hook(cyaml_log_t level, void *ctx, const char *fmt, va_list args
 		snprintf(r->msg, sizeof(r->msg), "%s", text);
 }
 
-/* libyaml knows exactly where a syntax error is; libcyaml's backtrace does not. */
-static int report_syntax_error(const char *file, struct rp_diags *diags)
-{
-	FILE *f = fopen(file, "rb");
-	if (!f)
-		return 0;
-	yaml_parser_t parser;
-	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_file(&parser, f);
-	int found = 0;
-	for (;;) {
-		yaml_event_t ev;
-		if (!yaml_parser_parse(&parser, &ev)) {
-			rp_diag_at(diags, RP_ERROR, (unsigned)parser.problem_mark.line + 1,
-				   (unsigned)parser.problem_mark.column + 1, "YAML syntax: %s%s%s",
-				   parser.problem ? parser.problem : "error",
-				   parser.context ? " " : "", parser.context ? parser.context : "");
-			found = 1;
-			break;
-		}
-		int end = ev.type == YAML_STREAM_END_EVENT;
-		yaml_event_delete(&ev);
-		if (end)
-			break;
-	}
-	yaml_parser_delete(&parser);
-	fclose(f);
-	return found;
-}
-
 static const char *node_kind(const char *name)
 {
 	if (strncmp(name, "SEQUENCE", 8) == 0)
@@ -255,43 +225,6 @@ static void lower_first(char *s)
 		s[0] = (char)(s[0] - 'A' + 'a');
 }
 
-/* Every key of the format, for "did you mean" on an unknown key. */
-static const cyaml_schema_field_t *const all_field_lists[] = {
-	file_fields, buffer_fields, bytes_fields, struct_fields, value_fields,
-	arch_number_fields, override_fields, when_fields, expect_fields, step_fields,
-	sandbox_fields, spec_fields,
-};
-
-static const char *closest_key(const char *key)
-{
-	const char *names[256];
-	unsigned n = 0;
-	for (size_t i = 0; i < sizeof(all_field_lists) / sizeof(all_field_lists[0]); i++)
-		for (const cyaml_schema_field_t *f = all_field_lists[i]; f->key && n < 256; f++)
-			names[n++] = f->key;
-	return rp_closest_name(key, names, n);
-}
-
-/* libcyaml's key errors, reworded and moved onto the key itself. */
-static int report_key_error(const char *file, struct cyaml_report *r, struct rp_diags *diags)
-{
-	static const char unexpected[] = "Unexpected key: ", seen[] = "Mapping field already seen: ";
-	int dup = strncmp(r->msg, seen, sizeof(seen) - 1) == 0;
-	if (!dup && strncmp(r->msg, unexpected, sizeof(unexpected) - 1) != 0)
-		return 0;
-	const char *key = r->msg + (dup ? sizeof(seen) : sizeof(unexpected)) - 1;
-	unsigned line = r->line, col = dup ? r->col + 1 : 1;
-	rp_locate_key(file, key, line, col, &line, &col);
-	const char *near = dup ? NULL : closest_key(key);
-	if (dup)
-		rp_diag_at(diags, RP_ERROR, line, col, "duplicate key '%s'", key);
-	else if (near)
-		rp_diag_at(diags, RP_ERROR, line, col, "unknown key '%s'; did you mean '%s'?", key, near);
-	else
-		rp_diag_at(diags, RP_ERROR, line, col, "unknown key '%s'", key);
-	return 1;
-}
-
 static const cyaml_config_t *config(struct cyaml_report *r)
 {
 	static cyaml_config_t cfg;
@@ -317,10 +250,8 @@ struct rp_spec *rp_spec_load(const char *file, struct rp_diags *diags)
 		rp_diag_at(diags, RP_ERROR, 0, 0, "cannot open spec");
 		return NULL;
 	}
-	/* A syntax error is the root cause of whatever libcyaml tripped over first. */
-	if (report_syntax_error(file, diags))
-		return NULL;
-	if (report_key_error(file, &report, diags))
+	/* Our own walk finds every structural problem at its exact place. */
+	if (rp_validate_yaml(file, &spec_schema, diags) > 0)
 		return NULL;
 	if (!report.msg[0])
 		snprintf(report.msg, sizeof(report.msg), "%s", cyaml_strerror(err));

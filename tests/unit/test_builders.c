@@ -388,7 +388,7 @@ static void test_errors(void)
 		 3, 80, "close has 7 arguments; a syscall takes at most 6"},
 		{"name: t\nsteps:\n  - {id: a, call: getpid}\n  - {id: a, call: getpid}\n", 4, 10,
 		 "step id 'a' is already used by step 1"},
-		{"name: t\nsteps: []\n", 2, 8, "insufficient entries (0 of 1 min) in sequence."},
+		{"name: t\nsteps: []\n", 2, 8, "'steps' needs at least 1 entry"},
 		{"name: t\nsteps:\n  - call: close\n    bogus: 1\n", 4, 5, "unknown key 'bogus'"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
