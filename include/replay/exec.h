@@ -41,6 +41,14 @@ struct rp_run {
 int rp_execute(struct rp_program *prog, struct rp_run *run);
 void rp_run_free(struct rp_run *run);
 
+/* The kernel's raw return value: the result, -errno on failure, -1 if the step did not run. */
+static inline int64_t rp_row_raw(const struct rp_row *r)
+{
+	if (r->state != RP_ROW_DONE)
+		return -1;
+	return r->err ? -(int64_t)r->err : r->ret;
+}
+
 /* fd-style value of a finished row: its return value if it succeeded, else -1. */
 static inline int64_t rp_row_fd(const struct rp_row *r)
 {

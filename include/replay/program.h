@@ -20,7 +20,7 @@
 
 enum rp_ref_kind {
 	RP_REF_FD,  /* the step's return value if it succeeded, else -1 */
-	RP_REF_RET, /* the step's raw return value (-1 if it failed or was skipped) */
+	RP_REF_RET, /* the kernel's raw return value: -errno on failure, -1 if it did not run */
 };
 
 /* "Before step N runs, store the result of step src into dst (width bytes)." */
@@ -40,7 +40,7 @@ struct rp_path_reloc {
 enum rp_when_kind {
 	RP_WHEN_ALWAYS,
 	RP_WHEN_OK,     /* run only if step `when_step` succeeded */
-	RP_WHEN_FAILED, /* run only if step `when_step` did not succeed */
+	RP_WHEN_FAILED, /* run only if step `when_step` ran and returned an error */
 };
 
 struct rp_op {
@@ -50,6 +50,7 @@ struct rp_op {
 	uint32_t fixup_count;
 	uint32_t when_step;
 	uint8_t when_kind;
+	uint8_t forks; /* fork, clone, clone3: the new process exits at once */
 };
 
 /* How an argument was built, kept for rendering (dry run, reports). */

@@ -108,8 +108,6 @@ struct rp_sandbox {
 struct rp_spec {
 	char *name;
 	char *description;
-	char **needs;
-	unsigned needs_count;
 	struct rp_sandbox *sandbox;
 	struct rp_syscall_override *syscalls;
 	unsigned syscalls_count;

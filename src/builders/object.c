@@ -67,11 +67,12 @@ void rp_collect_objects(struct rp_build *b, const struct rp_value *v)
 	rp_path_pop(b, mark);
 }
 
-static int parse_size(struct rp_build *b, const char *text, size_t limit, size_t *out)
+static int parse_size(struct rp_build *b, const char *what, const char *text, size_t limit,
+		      size_t *out)
 {
 	int64_t v;
 	if (rp_parse_number(text, &v) != 0 || v < 0 || (uint64_t)v > limit) {
-		rp_error(b, "size '%s' is not a number from 0 to %zu", text, limit);
+		rp_error(b, "%s '%s' is not a number from 0 to %zu", what, text, limit);
 		return -1;
 	}
 	*out = (size_t)v;
@@ -147,7 +148,7 @@ static int value_size(struct rp_build *b, const struct rp_value *v, size_t *size
 	if (v->struct_)
 		return rp_struct_size(b, v->struct_, size);
 	if (v->buffer)
-		return parse_size(b, v->buffer->size, MAX_OBJECT, size);
+		return parse_size(b, "size", v->buffer->size, MAX_OBJECT, size);
 	return bytes_size(b, v->bytes, size);
 }
 
@@ -248,7 +249,7 @@ int rp_build_buffer(struct rp_build *b, const struct rp_buffer *buf, uint64_t *p
 		    const char **text)
 {
 	size_t size, mark = rp_path_push(b, "size");
-	int rc = parse_size(b, buf->size, MAX_OBJECT, &size);
+	int rc = parse_size(b, "size", buf->size, MAX_OBJECT, &size);
 	rp_path_pop(b, mark);
 	if (rc != 0)
 		return -1;
@@ -256,7 +257,7 @@ int rp_build_buffer(struct rp_build *b, const struct rp_buffer *buf, uint64_t *p
 	if (buf->fill) {
 		size_t m2 = rp_path_push(b, "fill");
 		size_t fill;
-		rc = parse_size(b, buf->fill, 255, &fill);
+		rc = parse_size(b, "fill byte", buf->fill, 255, &fill);
 		rp_path_pop(b, m2);
 		if (rc != 0)
 			return -1;

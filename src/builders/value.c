@@ -281,8 +281,21 @@ static int pointer_builder(struct rp_build *b, const struct rp_value *v, enum bu
 }
 
 /* Scalar builders: value into `dst` of `width` bytes. */
+/* Does v fit a field of this type ("u8" .. "i64")?  Unsigned fields take 0..2^N-1,
+ * signed ones -2^(N-1)..2^(N-1)-1: write 0xffffffff, not -1, for an all-ones u32. */
+static int fits(const char *type, unsigned width, int64_t v)
+{
+	if (width >= 8)
+		return 1;
+	int64_t bits = (int64_t)width * 8;
+	if (type[0] == 'i')
+		return v >= -(INT64_C(1) << (bits - 1)) && v < (INT64_C(1) << (bits - 1));
+	return v >= 0 && v < (INT64_C(1) << bits);
+}
+
+/* field_type: "u8" .. "i64" for struct fields (range-checked), NULL for arguments. */
 static int scalar_builder(struct rp_build *b, const struct rp_value *v, enum builder k,
-			  void *dst, unsigned width, const char **text)
+			  void *dst, unsigned width, const char *field_type, const char **text)
 {
 	size_t mark = rp_path_push(b, "%s", builder_keys[k].key);
 	int64_t val = 0;
@@ -317,16 +330,11 @@ static int scalar_builder(struct rp_build *b, const struct rp_value *v, enum bui
 	default: /* width keys */
 		rc = rp_scalar_expr(b, scalar(v, k), &val);
 		*text = scalar(v, k);
-		if (rc == 0) {
-			unsigned bits = builder_keys[k].width * 8;
-			if (bits < 64 && (val < -(INT64_C(1) << (bits - 1)) ||
-					  val > (INT64_C(1) << bits) - 1)) {
-				rp_error(b, "%s value %lld does not fit %s", builder_keys[k].key,
-					 (long long)val, builder_keys[k].key);
-				rc = -1;
-			}
-		}
 		break;
+	}
+	if (rc == 0 && field_type && !fits(field_type, width, val)) {
+		rp_error(b, "value %lld does not fit a %s field", (long long)val, field_type);
+		rc = -1;
 	}
 	if (rc == 0)
 		rp_store(dst, width, (uint64_t)val);
@@ -355,7 +363,7 @@ int rp_build_arg(struct rp_build *b, const struct rp_value *v, uint64_t *slot, c
 	*kind = builder_keys[k].arg_kind;
 	if (is_pointer_builder((enum builder)k))
 		return pointer_builder(b, v, (enum builder)k, slot, text);
-	return scalar_builder(b, v, (enum builder)k, slot, 8, text);
+	return scalar_builder(b, v, (enum builder)k, slot, 8, NULL, text);
 }
 
 static const struct {
@@ -375,16 +383,20 @@ int rp_field_width(struct rp_build *b, const struct rp_value *v, unsigned *width
 		for (size_t i = 0; i < sizeof(type_names) / sizeof(type_names[0]); i++)
 			if (strcmp(v->type, type_names[i].name) == 0) {
 				*width = type_names[i].width;
-				if (is_pointer_builder((enum builder)k) && *width != 8)
+				if (is_pointer_builder((enum builder)k) && strcmp(v->type, "u64") &&
+				    strcmp(v->type, "ptr"))
+					break;
+				if (!is_pointer_builder((enum builder)k) && strcmp(v->type, "ptr") == 0)
 					break;
 				if (builder_keys[k].width && !is_pointer_builder((enum builder)k))
 					break; /* u32 plus type: ambiguous */
 				return 0;
 			}
 		size_t mark = rp_path_push(b, "type");
-		rp_error(b, "bad field type '%s' for a %s field (u8, u16, u32, u64, i8, i16, i32, "
-			    "i64; pointers are u64 or ptr; width keys take no type)",
-			 v->type, builder_keys[k].key);
+		rp_error(b, "bad field type '%s' for a %s field (%s)", v->type, builder_keys[k].key,
+			 is_pointer_builder((enum builder)k) ? "a pointer field is u64 or ptr"
+			 : builder_keys[k].width ? "a width key takes no type"
+			 : "u8, u16, u32, u64, i8, i16, i32 or i64");
 		rp_path_pop(b, mark);
 		return -1;
 	}
@@ -406,5 +418,6 @@ int rp_build_field(struct rp_build *b, const struct rp_value *v, void *dst, unsi
 	/* Pointer fields are 8 bytes and 8-aligned: build in place so relocations hit them. */
 	if (is_pointer_builder((enum builder)k))
 		return pointer_builder(b, v, (enum builder)k, dst, text);
-	return scalar_builder(b, v, (enum builder)k, dst, width, text);
+	const char *type = v->type ? v->type : builder_keys[k].key;
+	return scalar_builder(b, v, (enum builder)k, dst, width, type, text);
 }

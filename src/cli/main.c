@@ -3,7 +3,10 @@
  * Exit status: 0 passed, 1 an expectation failed or the run broke, 2 bad
  * spec or usage (and then nothing was executed).
  */
+#include <dirent.h>
+#include <errno.h>
 #include <getopt.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +32,7 @@ struct options {
 static void usage(FILE *out)
 {
 	fputs("usage: replay [OPTIONS] SPEC            run a spec's syscalls, print results\n"
-	      "       replay check [--arch A] SPEC...   validate specs, run nothing\n"
+	      "       replay check [--arch A] SPEC|DIR...  validate specs, run nothing\n"
 	      "       replay syscalls [--arch A]        list the built-in syscall table\n"
 	      "options:\n"
 	      "  --format table|json   report format (default table)\n"
@@ -130,20 +133,63 @@ out:
 	return status;
 }
 
+static int check_one(const char *file, const struct options *o)
+{
+	struct rp_spec *spec;
+	struct rp_program *prog = build(file, o->arch, &spec);
+	if (!prog)
+		return EXIT_USAGE;
+	printf("%s: ok (%u steps, %s)\n", file, prog->step_count, prog->arch);
+	rp_program_free(prog);
+	rp_spec_free(spec);
+	return EXIT_PASS;
+}
+
+static int is_spec_name(const char *name)
+{
+	size_t n = strlen(name);
+	return name[0] != '.' && ((n > 5 && strcmp(name + n - 5, ".yaml") == 0) ||
+				  (n > 4 && strcmp(name + n - 4, ".yml") == 0));
+}
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/* A directory is checked recursively, in name order: every *.yaml and *.yml in it. */
+static int check_path(const char *path, const struct options *o, int depth)
+{
+	struct stat st;
+	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+		return check_one(path, o);
+	struct dirent **names;
+	int n = scandir(path, &names, NULL, by_name);
+	if (n < 0) {
+		fprintf(stderr, "replay: %s: %s\n", path, strerror(errno));
+		return EXIT_USAGE;
+	}
+	int status = EXIT_PASS;
+	for (int i = 0; i < n; i++) {
+		char child[4096];
+		snprintf(child, sizeof(child), "%s/%s", path, names[i]->d_name);
+		struct stat cst;
+		int is_dir = names[i]->d_name[0] != '.' && stat(child, &cst) == 0 && S_ISDIR(cst.st_mode);
+		if ((is_dir && depth < 32) || (!is_dir && is_spec_name(names[i]->d_name)))
+			if (check_path(child, o, depth + 1) != EXIT_PASS)
+				status = EXIT_USAGE;
+		free(names[i]);
+	}
+	free(names);
+	return status;
+}
+
 static int check_specs(int argc, char **argv, const struct options *o)
 {
 	int status = EXIT_PASS;
-	for (int i = 0; i < argc; i++) {
-		struct rp_spec *spec;
-		struct rp_program *prog = build(argv[i], o->arch, &spec);
-		if (!prog) {
+	for (int i = 0; i < argc; i++)
+		if (check_path(argv[i], o, 0) != EXIT_PASS)
 			status = EXIT_USAGE;
-			continue;
-		}
-		printf("%s: ok (%u steps, %s)\n", argv[i], prog->step_count, prog->arch);
-		rp_program_free(prog);
-		rp_spec_free(spec);
-	}
 	return status;
 }
 

@@ -108,15 +108,56 @@ int rp_sandbox_relpath(struct rp_build *b, const char *rel)
 	return 0;
 }
 
+/* Modes are octal whether or not they start with 0: "644" means 0644, as for chmod(1). */
 static int parse_mode(struct rp_build *b, const char *text, unsigned *mode)
 {
-	int64_t v;
-	if (rp_parse_number(text, &v) != 0 || v < 0 || v > 07777) {
-		rp_error(b, "mode '%s' is not a file mode from 0 to 07777 (write it in octal: "
-			    "\"0600\")", text);
+	const char *p = strncmp(text, "0o", 2) == 0 ? text + 2 : text;
+	unsigned v = 0;
+	size_t n = strspn(p, "01234567");
+	if (n == 0 || n > 5 || p[n] != '\0' || (v = (unsigned)strtoul(p, NULL, 8)) > 07777) {
+		rp_error(b, "mode '%s' is not an octal file mode from 0 to 7777 (like \"0600\")", text);
 		return -1;
 	}
-	*mode = (unsigned)v;
+	*mode = v;
+	return 0;
+}
+
+/* Is `a` the path `b` or one of its parent directories? */
+static int is_prefix_path(const char *a, const char *b)
+{
+	size_t n = strlen(a);
+	return strncmp(a, b, n) == 0 && (b[n] == '\0' || b[n] == '/');
+}
+
+/* A file may not stand where a directory or another file of the plan is. */
+static int check_file_place(struct rp_build *b, const struct rp_sandbox_plan *plan,
+			    const char *name)
+{
+	for (const char *p = name; *p;) {
+		size_t n = strcspn(p, "/");
+		if (n == 0 || (n == 1 && p[0] == '.')) {
+			rp_error(b, "file name '%s' has an empty or '.' component", name);
+			return -1;
+		}
+		p += n;
+		p += *p == '/';
+	}
+	for (unsigned i = 0; i < plan->dir_count; i++)
+		if (is_prefix_path(name, plan->dirs[i])) {
+			rp_error(b, "'%s' is a directory of the sandbox; it cannot also be a file", name);
+			return -1;
+		}
+	for (unsigned i = 0; i < plan->file_count; i++) {
+		const char *other = plan->files[i].name;
+		if (strcmp(other, name) == 0) {
+			rp_error(b, "sandbox file '%s' is created twice", name);
+			return -1;
+		}
+		if (is_prefix_path(name, other) || is_prefix_path(other, name)) {
+			rp_error(b, "sandbox file '%s' and '%s' cannot both exist", name, other);
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -135,11 +176,11 @@ int rp_add_sandbox_file(struct rp_build *b, const struct rp_file *f)
 	}
 	if (rc != 0)
 		return -1;
-	for (unsigned i = 0; i < plan->file_count; i++)
-		if (strcmp(plan->files[i].name, f->name) == 0) {
-			rp_error(b, "sandbox file '%s' is created twice", f->name);
-			return -1;
-		}
+	mark = rp_path_push(b, "name");
+	rc = check_file_place(b, plan, f->name);
+	rp_path_pop(b, mark);
+	if (rc != 0)
+		return -1;
 	plan->files = grow(plan->files, plan->file_count, &b->file_cap, sizeof(*plan->files));
 	plan->files[plan->file_count++] = (struct rp_sandbox_file){
 		.name = f->name,
@@ -220,23 +261,35 @@ static int resolve_syscall(struct rp_build *b, const struct rp_step *s, struct r
 	const struct rp_syscall_override *ov = find_override(b->spec, s->call, &oi);
 	info->flags = known ? known->flags : 0;
 	op->nr = sc ? sc->nr : -1;
-	if (s->nr && arch_number(s->nr, b->arch)) {
-		size_t mark = rp_path_push(b, "nr.%s", b->arch);
-		int rc = parse_nr(b, arch_number(s->nr, b->arch), &op->nr);
-		rp_path_pop(b, mark);
-		return rc;
+	if (s->nr) {
+		/* Both arches' numbers are checked, whichever this compile is for. */
+		int rc = 0;
+		long nr;
+		for (const char *const *a = rp_arch_names(); *a; a++) {
+			const char *text = arch_number(s->nr, *a);
+			size_t mark = rp_path_push(b, "nr.%s", *a);
+			if (text && parse_nr(b, text, &nr) != 0)
+				rc = -1;
+			else if (text && strcmp(*a, b->arch) == 0)
+				op->nr = nr;
+			rp_path_pop(b, mark);
+		}
+		if (!s->nr->x86_64 && !s->nr->aarch64) {
+			size_t mark = rp_path_push(b, "nr");
+			rp_error(b, "nr: needs a number for x86_64, aarch64 or both");
+			rp_path_pop(b, mark);
+			rc = -1;
+		}
+		if (rc != 0 || arch_number(s->nr, b->arch))
+			return rc;
 	}
 	const char *ov_text = ov ? (strcmp(b->arch, "x86_64") == 0 ? ov->x86_64 : ov->aarch64) : NULL;
 	if (ov_text) {
-		/* The number is written at the top of the spec: report it there. */
-		size_t saved_len = b->path_len;
-		char saved[sizeof(b->path)];
-		memcpy(saved, b->path, sizeof(saved));
-		b->path_len = (size_t)snprintf(b->path, sizeof(b->path), "syscalls.%u.%s", oi, b->arch);
-		int rc = parse_nr(b, ov_text, &op->nr);
-		memcpy(b->path, saved, sizeof(saved));
-		b->path_len = saved_len;
-		return rc;
+		int64_t v; /* validated by check_overrides() */
+		if (rp_parse_number(ov_text, &v) != 0)
+			return -1;
+		op->nr = (long)v;
+		return 0;
 	}
 	if (sc)
 		return 0;
@@ -255,6 +308,23 @@ static int resolve_syscall(struct rp_build *b, const struct rp_step *s, struct r
 			 s->call, b->arch);
 	rp_path_pop(b, mark);
 	return -1;
+}
+
+/* Calls that make a new process running this very loop. */
+static int check_process_call(struct rp_build *b, const struct rp_step *s, struct rp_op *op)
+{
+	static const char *const forking[] = {"fork", "clone", "clone3"};
+	if (strcmp(s->call, "vfork") == 0) {
+		size_t mark = rp_path_push(b, "call");
+		rp_error(b, "vfork cannot be replayed: its child would return into the engine's "
+			    "stack, shared with the suspended parent (use fork or clone)");
+		rp_path_pop(b, mark);
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(forking) / sizeof(forking[0]); i++)
+		if (strcmp(s->call, forking[i]) == 0)
+			op->forks = 1;
+	return 0;
 }
 
 static int compile_when(struct rp_build *b, const struct rp_when *w, struct rp_op *op)
@@ -325,6 +395,15 @@ static int compile_args(struct rp_build *b, const struct rp_step *s, struct rp_o
 		rp_path_pop(b, mark);
 		return -1;
 	}
+	const struct rp_syscall *sc = rp_syscall_by_name(b->arch, s->call);
+	if (!sc)
+		sc = any_arch_entry(s->call);
+	if (sc && s->args_count > (unsigned)sc->nargs) {
+		size_t mark = rp_path_push(b, "args.%d", sc->nargs);
+		rp_warning(b, "%s takes %d argument%s; %u given (the kernel ignores the rest)", s->call,
+			   sc->nargs, sc->nargs == 1 ? "" : "s", s->args_count);
+		rp_path_pop(b, mark);
+	}
 	for (unsigned i = 0; i < s->args_count; i++) {
 		size_t mark = rp_path_push(b, "args.%u", i);
 		if (rp_build_arg(b, &s->args[i], &op->args[i], &info->arg_text[i],
@@ -348,7 +427,7 @@ static int compile_step(struct rp_build *b, unsigned i)
 	info->call = s->call;
 	info->expect.any = 1;
 	op->fixup_first = b->prog->fixup_count;
-	if (resolve_syscall(b, s, op, info) != 0)
+	if (resolve_syscall(b, s, op, info) != 0 || check_process_call(b, s, op) != 0)
 		rc = -1;
 	if (s->when && compile_when(b, s->when, op) != 0)
 		rc = -1;
@@ -359,6 +438,36 @@ static int compile_step(struct rp_build *b, unsigned i)
 	op->fixup_count = b->prog->fixup_count - op->fixup_first;
 	rp_path_pop(b, mark);
 	return rc;
+}
+
+/* Every entry of syscalls:, used or not, for both arches. */
+static void check_overrides(struct rp_build *b)
+{
+	const struct rp_spec *spec = b->spec;
+	for (unsigned i = 0; i < spec->syscalls_count; i++) {
+		const struct rp_syscall_override *ov = &spec->syscalls[i];
+		size_t mark = rp_path_push(b, "syscalls.%u", i);
+		for (unsigned j = 0; j < i; j++)
+			if (strcmp(spec->syscalls[j].name, ov->name) == 0) {
+				size_t m2 = rp_path_push(b, "name");
+				rp_error(b, "syscall '%s' already has numbers in entry %u", ov->name, j + 1);
+				rp_path_pop(b, m2);
+			}
+		if (!ov->x86_64 && !ov->aarch64)
+			rp_error(b, "give '%s' a number for x86_64, aarch64 or both", ov->name);
+		long nr;
+		if (ov->x86_64) {
+			size_t m2 = rp_path_push(b, "x86_64");
+			parse_nr(b, ov->x86_64, &nr);
+			rp_path_pop(b, m2);
+		}
+		if (ov->aarch64) {
+			size_t m2 = rp_path_push(b, "aarch64");
+			parse_nr(b, ov->aarch64, &nr);
+			rp_path_pop(b, m2);
+		}
+		rp_path_pop(b, mark);
+	}
 }
 
 static void index_steps(struct rp_build *b)
@@ -419,6 +528,7 @@ struct rp_program *rp_compile(const struct rp_spec *spec, const struct rp_compil
 	rp_names_init(&b->object_names, 16);
 	unsigned errors_before = diags->errors;
 	plan_sandbox(b);
+	check_overrides(b);
 	index_steps(b);
 	for (unsigned i = 0; i < spec->steps_count; i++)
 		compile_step(b, i);

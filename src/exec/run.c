@@ -29,8 +29,7 @@ static inline void apply_fixups(const struct rp_program *prog, const struct rp_o
 	for (uint32_t i = 0; i < op->fixup_count; i++) {
 		const struct rp_fixup *f = &prog->fixups[op->fixup_first + i];
 		const struct rp_row *src = &rows[f->src];
-		uint64_t v = (uint64_t)(f->kind == RP_REF_FD ? rp_row_fd(src)
-				: src->state == RP_ROW_DONE ? src->ret : -1);
+		uint64_t v = (uint64_t)(f->kind == RP_REF_FD ? rp_row_fd(src) : rp_row_raw(src));
 		switch (f->width) {
 		case 1: *(uint8_t *)f->dst = (uint8_t)v; break;
 		case 2: { uint16_t x = (uint16_t)v; memcpy(f->dst, &x, 2); break; }
@@ -45,8 +44,9 @@ static inline int condition_holds(const struct rp_op *op, const struct rp_row *r
 	if (op->when_kind == RP_WHEN_ALWAYS)
 		return 1;
 	const struct rp_row *src = &rows[op->when_step];
-	int ok = src->state == RP_ROW_DONE && src->err == 0;
-	return op->when_kind == RP_WHEN_OK ? ok : !ok;
+	if (src->state != RP_ROW_DONE)
+		return 0; /* a step that did not run neither succeeded nor failed */
+	return op->when_kind == RP_WHEN_OK ? src->err == 0 : src->err != 0;
 }
 
 static void run_loop(const struct rp_program *prog, struct rp_row *rows)
@@ -67,6 +67,8 @@ static void run_loop(const struct rp_program *prog, struct rp_row *rows)
 		uint64_t t0 = now_ns();
 		long r = syscall(op->nr, op->args[0], op->args[1], op->args[2], op->args[3],
 				 op->args[4], op->args[5]);
+		if (op->forks && r == 0)
+			_exit(0); /* a new process must not run the rest of the spec */
 		int e = r == -1 ? errno : 0;
 		uint64_t t1 = now_ns();
 		row->ret = r;

@@ -24,7 +24,7 @@ static void json_string(FILE *out, const char *s)
 	fputc('"', out);
 }
 
-static const char *state_word(const struct rp_row *row)
+static const char *state_word(const struct rp_row *row, int signal)
 {
 	static const char *const words[] = {
 		[RP_ROW_NOT_RUN] = "not-run", [RP_ROW_STARTED] = "killed",
@@ -33,6 +33,8 @@ static const char *state_word(const struct rp_row *row)
 	};
 	if (row->state == RP_ROW_DONE)
 		return row->err ? "error" : "ok";
+	if (row->state == RP_ROW_STARTED && !signal)
+		return "exited";
 	return words[row->state];
 }
 
@@ -44,7 +46,7 @@ static void step_json(FILE *out, const struct rp_report_context *c, unsigned i)
 	json_string(out, info->id);
 	fputs(", \"call\": ", out);
 	json_string(out, info->call);
-	fprintf(out, ", \"nr\": %ld, \"status\": \"%s\"", c->prog->ops[i].nr, state_word(row));
+	fprintf(out, ", \"nr\": %ld, \"status\": \"%s\"", c->prog->ops[i].nr, state_word(row, c->run->signal));
 	if (row->state == RP_ROW_DONE) {
 		fprintf(out, ", \"ret\": %lld, \"errno\": ", (long long)row->ret);
 		json_string(out, row->err ? rp_errno_name(row->err) : NULL);
@@ -77,8 +79,8 @@ void rp_report_json(FILE *out, const struct rp_report_context *c)
 	}
 	fprintf(out, "  ],\n  \"summary\": {\"steps\": %u, \"ok\": %u, \"failed\": %u, "
 		     "\"skipped\": %u, \"unavailable\": %u, \"not_run\": %u, \"unmet\": %u, "
-		     "\"syscall_time_ns\": %llu, \"signal\": %d},\n",
+		     "\"syscall_time_ns\": %llu, \"signal\": %d, \"exit_status\": %d},\n",
 		p->step_count, j->ok, j->failed, j->skipped, j->unavailable, j->not_run, j->unmet,
-		(unsigned long long)j->total_ns, c->run->signal);
+		(unsigned long long)j->total_ns, c->run->signal, c->run->exit_code);
 	fprintf(out, "  \"verdict\": \"%s\"\n}\n", rp_verdict_word(j->verdict));
 }

@@ -7,7 +7,8 @@
 #include "replay/report.h"
 #include "replay/tables.h"
 
-static int expectation_met(const struct rp_expectation *x, const struct rp_row *row)
+static int expectation_met(const struct rp_expectation *x, const struct rp_row *row,
+			   const struct rp_run *run)
 {
 	switch (row->state) {
 	case RP_ROW_DONE:
@@ -15,12 +16,15 @@ static int expectation_met(const struct rp_expectation *x, const struct rp_row *
 	case RP_ROW_SKIPPED:
 	case RP_ROW_UNAVAILABLE:
 		return 1; /* nothing ran, nothing to judge */
+	case RP_ROW_STARTED:
+		return !run->signal; /* exit/exit_group ends the process inside its step */
 	default:
-		return 0; /* the child died in it or never reached it */
+		return 0; /* never reached */
 	}
 	if (x->any)
 		return 1;
-	if (x->has_ret && row->err == 0 && row->ret == x->ret)
+	/* ret: -1 is "fails with any errno": syscall() returns -1 for every error. */
+	if (x->has_ret && row->ret == x->ret)
 		return 1;
 	for (unsigned i = 0; i < x->errno_count; i++)
 		if (row->err == x->errnos[i])
@@ -48,11 +52,13 @@ void rp_judge(const struct rp_program *prog, const struct rp_run *run, struct rp
 		case RP_ROW_STARTED: j->crashed_step = (int)i; break;
 		default: j->not_run++; break;
 		}
-		j->met[i] = (unsigned char)expectation_met(&prog->info[i].expect, row);
+		j->met[i] = (unsigned char)expectation_met(&prog->info[i].expect, row, run);
 		if (!j->met[i] && row->state == RP_ROW_DONE)
 			j->unmet++;
 	}
-	if (run->signal || j->crashed_step >= 0 || j->not_run)
+	/* A step may end the process on purpose (exit_group last): only a signal or
+	 * steps never reached make the run BROKEN. */
+	if (run->signal || j->not_run)
 		j->verdict = RP_BROKEN;
 	else
 		j->verdict = j->unmet ? RP_FAIL : RP_PASS;
@@ -85,7 +91,7 @@ const char *rp_row_result(const struct rp_row *row, char *buf, size_t size)
 		return buf;
 	case RP_ROW_SKIPPED: return "skipped";
 	case RP_ROW_UNAVAILABLE: return "unavailable";
-	case RP_ROW_STARTED: return "killed";
+	case RP_ROW_STARTED: return "ended the run";
 	default: return "not run";
 	}
 }

@@ -17,17 +17,27 @@ static void format_ns(char *buf, size_t size, const struct rp_row *row)
 		snprintf(buf, size, "%.1fms", (double)row->ns / 1e6);
 }
 
-static const char *mark(const struct rp_report_context *c, unsigned i)
+static const char *mark(const struct rp_report_context *c, unsigned i, char *buf, size_t size)
 {
 	const struct rp_step_info *info = &c->prog->info[i];
 	const struct rp_row *row = &c->run->rows[i];
-	if (row->state == RP_ROW_SKIPPED)
+	switch (row->state) {
+	case RP_ROW_SKIPPED:
 		return "when: condition false";
-	if (row->state == RP_ROW_UNAVAILABLE)
+	case RP_ROW_UNAVAILABLE:
 		return info->unavailable;
-	if (!c->judgement->met[i])
-		return "UNMET expectation";
-	return "";
+	case RP_ROW_NOT_RUN:
+		return "not reached";
+	case RP_ROW_STARTED:
+		if (c->run->signal)
+			snprintf(buf, size, "killed by signal %d (%s)", c->run->signal,
+				 strsignal(c->run->signal));
+		else
+			snprintf(buf, size, "the process exited here, status %d", c->run->exit_code);
+		return buf;
+	default:
+		return c->judgement->met[i] ? "" : "UNMET expectation";
+	}
 }
 
 void rp_report_table(FILE *out, const struct rp_report_context *c)
@@ -43,7 +53,8 @@ void rp_report_table(FILE *out, const struct rp_report_context *c)
 		const struct rp_row *row = &c->run->rows[i];
 		char result[64], t[32];
 		format_ns(t, sizeof(t), row);
-		const char *note = mark(c, i);
+		char why[96];
+		const char *note = mark(c, i, why, sizeof(why));
 		fprintf(out, "%4u  %-16s %-16s %4ld  %-18s %9s%s%s\n", i + 1,
 			p->info[i].id ? p->info[i].id : "-", p->info[i].call, p->ops[i].nr,
 			rp_row_result(row, result, sizeof(result)), t, note && *note ? "  " : "",
@@ -55,11 +66,15 @@ void rp_report_table(FILE *out, const struct rp_report_context *c)
 		fprintf(out, ", %u not run", j->not_run);
 	fprintf(out, "; %u expectation%s unmet; syscall time %.1fus\n", j->unmet,
 		j->unmet == 1 ? "" : "s", (double)j->total_ns / 1e3);
-	if (c->run->signal)
-		fprintf(out, "the run was killed by signal %d (%s)%s%s%s\n", c->run->signal,
-			strsignal(c->run->signal), j->crashed_step >= 0 ? " in step " : "",
-			j->crashed_step >= 0 ? p->info[j->crashed_step].call : "", "");
-	else if (j->not_run)
-		fprintf(out, "the run ended early (exit status %d)\n", c->run->exit_code);
+	if (c->run->signal && j->crashed_step >= 0)
+		fprintf(out, "the run was killed by signal %d (%s) in step %d (%s)\n", c->run->signal,
+			strsignal(c->run->signal), j->crashed_step + 1, p->info[j->crashed_step].call);
+	else if (c->run->signal)
+		fprintf(out, "the run was killed by signal %d (%s)\n", c->run->signal,
+			strsignal(c->run->signal));
+	else if (j->crashed_step >= 0)
+		fprintf(out, "the process exited in step %d (%s) with status %d%s\n",
+			j->crashed_step + 1, p->info[j->crashed_step].call, c->run->exit_code,
+			j->not_run ? "; later steps did not run" : "");
 	fprintf(out, "verdict: %s\n", rp_verdict_word(j->verdict));
 }

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,14 @@ int rp_sandbox_create(struct rp_sandbox_dir *sb, const char *spec_name,
 		fprintf(stderr, "replay: cannot create sandbox %s: %s\n", sb->path, strerror(errno));
 		return -1;
 	}
+	/* The canonical path is what mountinfo shows: TMPDIR may hold symlinks or "//". */
+	char real[PATH_MAX];
+	if (!realpath(sb->path, real)) {
+		fprintf(stderr, "replay: sandbox %s: %s\n", sb->path, strerror(errno));
+		rmdir(sb->path);
+		return -1;
+	}
+	snprintf(sb->path, sizeof(sb->path), "%s", real);
 	int dfd = open(sb->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	int rc = dfd < 0 ? -1 : 0;
 	for (unsigned i = 0; rc == 0 && i < plan->dir_count; i++)

@@ -86,9 +86,9 @@ static int unmount_all(const char *dir)
 	return rp_mounts_under(dir, NULL, 0);
 }
 
-static int remove_at(int parent, const char *name, int depth);
+static int remove_at(int parent, const char *name, int depth, dev_t dev);
 
-static int remove_children(int dfd, int depth)
+static int remove_children(int dfd, int depth, dev_t dev)
 {
 	DIR *d = fdopendir(dfd);
 	if (!d) {
@@ -100,18 +100,25 @@ static int remove_children(int dfd, int depth)
 	while ((e = readdir(d))) {
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
-		if (remove_at(dirfd(d), e->d_name, depth + 1) != 0)
+		if (remove_at(dirfd(d), e->d_name, depth + 1, dev) != 0)
 			rc = -1;
 	}
 	closedir(d);
 	return rc;
 }
 
-static int remove_at(int parent, const char *name, int depth)
+/* Remove `name` and below, staying on device `dev`: a mount that survived
+ * the unmount pass is another filesystem, never to be emptied by us. */
+static int remove_at(int parent, const char *name, int depth, dev_t dev)
 {
 	struct stat st;
 	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
 		return errno == ENOENT ? 0 : -1;
+	if (st.st_dev != dev) {
+		fprintf(stderr, "replay: cleanup: %s is on another filesystem (a mount?): not removed\n",
+			name);
+		return -1;
+	}
 	if (!S_ISDIR(st.st_mode))
 		return unlinkat(parent, name, 0);
 	if (depth > 256)
@@ -123,7 +130,7 @@ static int remove_at(int parent, const char *name, int depth)
 		return -1;
 	/* A step may have taken write permission away; we need it to unlink. */
 	fchmod(dfd, 0700);
-	int rc = remove_children(dfd, depth);
+	int rc = remove_children(dfd, depth, dev);
 	if (unlinkat(parent, name, AT_REMOVEDIR) != 0)
 		rc = -1;
 	return rc;
@@ -146,7 +153,12 @@ int rp_sandbox_destroy(const struct rp_sandbox_dir *sb)
 	int pfd = open(parent[0] ? parent : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (pfd < 0)
 		return -1;
-	if (remove_at(pfd, base, 0) != 0) {
+	struct stat root;
+	if (fstatat(pfd, base, &root, AT_SYMLINK_NOFOLLOW) != 0) {
+		close(pfd);
+		return errno == ENOENT ? rc : -1;
+	}
+	if (remove_at(pfd, base, 0, root.st_dev) != 0) {
 		fprintf(stderr, "replay: cleanup: cannot remove %s: %s\n", sb->path, strerror(errno));
 		rc = -1;
 	}

@@ -87,5 +87,36 @@ check_eq(doc["summary"]["signal"], 9, "signal 9 recorded")
 check_eq(doc["verdict"], "BROKEN", "verdict BROKEN")
 check_eq([n for n in os.listdir(tmp) if n.startswith("replay-")], [], "killed run: sandbox removed")
 
+# exit_group as the last step ends the process on purpose: PASS, status "exited".
+spec = write_spec(tmp, "exit.yaml", """name: exit
+steps:
+  - {call: getpid}
+  - {call: exit_group, args: [{int: 3}]}
+""")
+p = run(["--format", "json", spec], tmp)
+check_eq(p.returncode, 0, "exit_group last: exit 0")
+doc = json.loads(p.stdout)
+check(valid(doc), "exit report validates")
+check_eq([st["status"] for st in doc["steps"]], ["ok", "exited"], "exit statuses")
+check_eq((doc["summary"]["exit_status"], doc["verdict"]), (3, "PASS"), "exit status 3, PASS")
+
+# fork: the new process leaves at once, so each step runs (and is recorded) once;
+# expect ret -1 means "fails with any errno".
+spec = write_spec(tmp, "fork.yaml", """name: fork
+steps:
+  - {id: child, call: fork}
+  - {call: wait4, args: [{ret: child}, {null: ~}, {int: 0}, {null: ~}]}
+  - {call: close, args: [{int: -1}], expect: {ret: -1}}
+""")
+p = run(["--format", "json", spec], tmp)
+doc = json.loads(p.stdout)
+check(valid(doc), "fork report validates")
+# (aarch64 has no fork syscall: there the step is "unavailable" and this part differs)
+check_eq(p.returncode, 0, f"fork run passes: {p.stdout}")
+pid = doc["steps"][0].get("ret", 0)
+check(pid > 0, "fork returned the child's pid in the recorded row")
+check_eq(doc["steps"][1].get("ret"), pid, "wait4 reaped that child (it exited at once)")
+check_eq(doc["steps"][2]["expectation_met"], True, "expect ret -1 matches a failure")
+
 cleanup(tmp)
 finish()

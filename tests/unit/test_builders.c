@@ -189,6 +189,28 @@ static void test_struct_layout(void)
 	release(&c);
 }
 
+static void test_modes_and_warnings(void)
+{
+	struct compiled c = compile_text(
+		"name: t\n"
+		"sandbox: {files: [{name: a, mode: 644}, {name: b, mode: \"0o4755\"}, {name: c}]}\n"
+		"steps:\n"
+		"  - {call: getpid, args: [{int: 1}]}\n");
+	CHECK(c.prog != NULL);
+	if (c.prog) {
+		CHECK_INT(c.prog->sandbox.files[0].mode, 0644);
+		CHECK_INT(c.prog->sandbox.files[1].mode, 04755);
+		CHECK_INT(c.prog->sandbox.files[2].mode, 0600);
+	}
+	CHECK_INT(c.diags.warnings, 1);
+	if (c.diags.count) {
+		CHECK_STR(c.diags.v[0].msg, "getpid takes 0 arguments; 1 given (the kernel ignores the rest)");
+		CHECK_INT(c.diags.v[0].line, 4);
+		CHECK_INT(c.diags.v[0].col, 27);
+	}
+	release(&c);
+}
+
 static void test_buffers_and_bytes(void)
 {
 	struct compiled c = compile_text(
@@ -262,7 +284,10 @@ static void test_references_run(void)
 		"  - {id: skipped, call: getpid, when: {ok: bad}}\n"
 		"  - {call: getppid, when: {failed: bad}}\n"
 		"  - {call: umask, args: [{fd: skipped}]}\n"
-		"  - {id: probe4, call: umask, args: [{int: 022}]}\n");
+		"  - {id: probe4, call: umask, args: [{int: 022}]}\n"
+		"  - {call: getppid, when: {failed: skipped}}\n"
+		"  - {call: umask, args: [{ret: skipped}]}\n"
+		"  - {id: probe5, call: umask, args: [{int: 022}]}\n");
 	CHECK(c.prog != NULL);
 	if (!c.prog)
 		return release(&c);
@@ -273,11 +298,13 @@ static void test_references_run(void)
 	CHECK_INT(run.rows[2].ret, 0777);
 	CHECK(run.rows[3].ret >= 3);
 	CHECK_INT(run.rows[5].ret, run.rows[3].ret & 0777);
-	CHECK_INT(run.rows[7].ret, 0777);
+	CHECK_INT(run.rows[7].ret, (-9) & 0777); /* ret: the kernel's raw -EBADF */
 	CHECK_INT(run.rows[8].state, RP_ROW_SKIPPED);
 	CHECK_INT(run.rows[9].state, RP_ROW_DONE);
 	CHECK_INT(run.rows[9].ret, getpid());
 	CHECK_INT(run.rows[11].ret, 0777);
+	CHECK_INT(run.rows[12].state, RP_ROW_SKIPPED); /* a skipped step did not fail either */
+	CHECK_INT(run.rows[14].ret, 0777);             /* ret of a step that did not run: -1 */
 	rp_run_free(&run);
 	release(&c);
 }
@@ -381,7 +408,7 @@ static void test_errors(void)
 		{"name: t\nsteps:\n  - {call: close, args: [{int: 1, const: O_RDONLY}]}\n", 3, 26,
 		 "value has 2 builder keys (int, const); give exactly one"},
 		{"name: t\nsteps:\n  - {call: close, args: [{struct: {fields: [{u8: 256}]}}]}\n", 3, 50,
-		 "u8 value 256 does not fit u8"},
+		 "value 256 does not fit a u8 field"},
 		{"name: t\nsteps:\n  - {call: close, args: [{sizeof: nothing}]}\n", 3, 35,
 		 "sizeof names no object 'nothing' (name a struct, buffer or bytes with name:)"},
 		{"name: t\nsteps:\n  - {call: close, args: [{int: 1},{int: 1},{int: 1},{int: 1},{int: 1},{int: 1},{int: 1}]}\n",
@@ -390,6 +417,33 @@ static void test_errors(void)
 		 "step id 'a' is already used by step 1"},
 		{"name: t\nsteps: []\n", 2, 8, "'steps' needs at least 1 entry"},
 		{"name: t\nsteps:\n  - call: close\n    bogus: 1\n", 4, 5, "unknown key 'bogus'"},
+		{"name: t\nsteps:\n  - {call: close, args: [{struct: {fields: [{type: u8, int: 300}]}}]}\n",
+		 3, 61, "value 300 does not fit a u8 field"},
+		{"name: t\nsteps:\n  - {call: close, args: [{struct: {fields: [{u8: -1}]}}]}\n", 3, 50,
+		 "value -1 does not fit a u8 field"},
+		{"name: t\nsteps:\n  - {call: close, args: [{struct: {fields: [{i8: 128}]}}]}\n", 3, 50,
+		 "value 128 does not fit a i8 field"},
+		{"name: t\nsteps:\n  - {call: close, args: [{struct: {fields: [{type: i64, cstring: x}]}}]}\n",
+		 3, 52, "bad field type 'i64' for a cstring field (a pointer field is u64 or ptr)"},
+		{"name: t\nsteps:\n  - {call: close, args: [{buffer: {size: 4, fill: 256}}]}\n", 3, 51,
+		 "fill byte '256' is not a number from 0 to 255"},
+		{"name: t\nsandbox: {files: [{name: f, mode: \"0999\"}]}\nsteps: [{call: getpid}]\n", 2, 35,
+		 "mode '0999' is not an octal file mode from 0 to 7777 (like \"0600\")"},
+		{"name: t\nsandbox: {dirs: [a], files: [{name: a}]}\nsteps: [{call: getpid}]\n", 2, 37,
+		 "'a' is a directory of the sandbox; it cannot also be a file"},
+		{"name: t\nsandbox: {files: [{name: a}, {name: a/b}]}\nsteps: [{call: getpid}]\n", 2, 37,
+		 "sandbox file 'a/b' and 'a' cannot both exist"},
+		{"name: t\nsandbox: {files: [{name: .}]}\nsteps: [{call: getpid}]\n", 2, 26,
+		 "file name '.' has an empty or '.' component"},
+		{"name: t\nsyscalls: [{name: x, x86_64: 1}, {name: x, aarch64: 2}]\nsteps: [{call: getpid}]\n",
+		 2, 41, "syscall 'x' already has numbers in entry 1"},
+		{"name: t\nsyscalls: [{name: unused, aarch64: abc}]\nsteps: [{call: getpid}]\n", 2, 36,
+		 "syscall number 'abc' is not a number from 0 to 65535"},
+		{"name: t\nsteps:\n  - {call: getpid, nr: {aarch64: 99999}}\n", 3, 34,
+		 "syscall number '99999' is not a number from 0 to 65535"},
+		{"name: t\nsteps:\n  - {call: vfork}\n", 3, 12,
+		 "vfork cannot be replayed: its child would return into the engine's stack, shared with "
+		 "the suspended parent (use fork or clone)"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct compiled c = compile_text(cases[i].yaml);
@@ -414,6 +468,7 @@ int main(void)
 	test_strings_and_paths();
 	test_struct_layout();
 	test_buffers_and_bytes();
+	test_modes_and_warnings();
 	test_references_compile();
 	test_references_run();
 	test_crash_keeps_rows();
