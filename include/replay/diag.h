@@ -25,6 +25,9 @@ struct rp_diag {
 
 struct rp_diags {
 	const char *file;
+	/* The spec's text (owned), kept to place path diagnostics. */
+	unsigned char *source;
+	size_t source_len;
 	struct rp_diag *v;
 	unsigned count, cap;
 	unsigned errors, warnings;
@@ -40,7 +43,7 @@ void rp_diag_at(struct rp_diags *d, enum rp_severity sev, unsigned line, unsigne
 void rp_diag_path(struct rp_diags *d, enum rp_severity sev, const char *path,
 		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* Fill in positions of path diagnostics from the YAML file (src/load/locate.c). */
+/* Fill in positions of path diagnostics from the spec's text (src/load/locate.c). */
 void rp_diags_locate(struct rp_diags *d);
 void rp_diags_print(struct rp_diags *d, FILE *out);
 

@@ -12,6 +12,8 @@
 #include "replay/spec.h"
 
 struct rp_spec *rp_spec_load(const char *file, struct rp_diags *diags);
+/* The same from memory (messages name diags->file); the text is copied. */
+struct rp_spec *rp_spec_load_data(const void *data, size_t len, struct rp_diags *diags);
 void rp_spec_free(struct rp_spec *spec);
 
 #endif

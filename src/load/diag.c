@@ -19,6 +19,9 @@ void rp_diags_free(struct rp_diags *d)
 		free(d->v[i].msg);
 	}
 	free(d->v);
+	free(d->source);
+	d->source = NULL;
+	d->source_len = 0;
 	d->v = NULL;
 	d->count = d->cap = d->errors = d->warnings = 0;
 }
@@ -87,8 +90,11 @@ void rp_diags_print(struct rp_diags *d, FILE *out)
 	qsort(d->v, d->count, sizeof(*d->v), by_position);
 	for (unsigned i = 0; i < d->count; i++) {
 		const struct rp_diag *g = &d->v[i];
-		fprintf(out, "%s:%u:%u: %s: %s\n", d->file, g->line ? g->line : 1,
-			g->line ? g->col : 1, severity_word(g->severity), g->msg);
+		if (g->line)
+			fprintf(out, "%s:%u:%u: %s: %s\n", d->file, g->line, g->col,
+				severity_word(g->severity), g->msg);
+		else /* about the file as a whole (cannot read it) */
+			fprintf(out, "%s: %s: %s\n", d->file, severity_word(g->severity), g->msg);
 	}
 }
 

@@ -140,12 +140,11 @@ void rp_diags_locate(struct rp_diags *d)
 			w.pending++;
 	if (!w.pending)
 		return;
-	FILE *f = fopen(d->file, "rb");
-	if (!f)
+	if (!d->source)
 		return;
 	yaml_parser_t parser;
 	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_file(&parser, f);
+	yaml_parser_set_input_string(&parser, d->source, d->source_len);
 	for (int done = 0; !done && w.pending;) {
 		yaml_event_t ev;
 		if (!yaml_parser_parse(&parser, &ev))
@@ -154,6 +153,5 @@ void rp_diags_locate(struct rp_diags *d)
 		yaml_event_delete(&ev);
 	}
 	yaml_parser_delete(&parser);
-	fclose(f);
 }
 

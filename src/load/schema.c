@@ -4,7 +4,9 @@
  * Every scalar is loaded as a string: the compiler parses numbers itself,
  * because libcyaml accepts "430abc" and reads "010" as octal.
  */
+#include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -238,20 +240,17 @@ static const cyaml_config_t *config(struct cyaml_report *r)
 	return &cfg;
 }
 
-struct rp_spec *rp_spec_load(const char *file, struct rp_diags *diags)
+/* Parse diags->source; the loaders below only differ in how the text arrives. */
+static struct rp_spec *load_source(struct rp_diags *diags)
 {
 	struct cyaml_report report = {0};
 	struct rp_spec *spec = NULL;
-	cyaml_err_t err = cyaml_load_file(file, config(&report), &spec_schema,
-					  (cyaml_data_t **)&spec, NULL);
+	cyaml_err_t err = cyaml_load_data(diags->source, diags->source_len, config(&report),
+					  &spec_schema, (cyaml_data_t **)&spec, NULL);
 	if (err == CYAML_OK)
 		return spec;
-	if (err == CYAML_ERR_FILE_OPEN) {
-		rp_diag_at(diags, RP_ERROR, 0, 0, "cannot open spec");
-		return NULL;
-	}
 	/* Our own walk finds every structural problem at its exact place. */
-	if (rp_validate_yaml(file, &spec_schema, diags) > 0)
+	if (rp_validate_yaml(diags->source, diags->source_len, &spec_schema, diags) > 0)
 		return NULL;
 	if (!report.msg[0])
 		snprintf(report.msg, sizeof(report.msg), "%s", cyaml_strerror(err));
@@ -259,6 +258,53 @@ struct rp_spec *rp_spec_load(const char *file, struct rp_diags *diags)
 	lower_first(report.msg);
 	rp_diag_at(diags, RP_ERROR, report.line, report.col, "%s", report.msg);
 	return NULL;
+}
+
+#define MAX_SPEC_BYTES (256u << 20)
+
+struct rp_spec *rp_spec_load(const char *file, struct rp_diags *diags)
+{
+	FILE *f = fopen(file, "rb");
+	if (!f) {
+		rp_diag_at(diags, RP_ERROR, 0, 0, "cannot open spec: %s", strerror(errno));
+		return NULL;
+	}
+	size_t cap = 1 << 16, len = 0;
+	unsigned char *text = malloc(cap);
+	for (size_t n; text && (n = fread(text + len, 1, cap - len, f)) > 0;) {
+		len += n;
+		if (len == cap && cap < MAX_SPEC_BYTES) {
+			unsigned char *bigger = realloc(text, cap *= 2);
+			if (!bigger)
+				free(text);
+			text = bigger;
+		} else if (len == cap) {
+			break;
+		}
+	}
+	int bad = ferror(f) || !text || len >= MAX_SPEC_BYTES;
+	fclose(f);
+	if (bad) {
+		free(text);
+		rp_diag_at(diags, RP_ERROR, 0, 0, "cannot read spec (larger than %u MiB?)",
+			   MAX_SPEC_BYTES >> 20);
+		return NULL;
+	}
+	free(diags->source);
+	diags->source = text;
+	diags->source_len = len;
+	return load_source(diags);
+}
+
+struct rp_spec *rp_spec_load_data(const void *data, size_t len, struct rp_diags *diags)
+{
+	free(diags->source);
+	diags->source = malloc(len ? len : 1);
+	if (!diags->source)
+		abort();
+	memcpy(diags->source, data, len);
+	diags->source_len = len;
+	return load_source(diags);
 }
 
 void rp_spec_free(struct rp_spec *spec)

@@ -221,17 +221,13 @@ static void document(struct walk *w, const cyaml_schema_value_t *schema)
 	}
 }
 
-unsigned rp_validate_yaml(const char *file, const cyaml_schema_value_t *schema,
-			  struct rp_diags *diags)
+unsigned rp_validate_yaml(const unsigned char *data, size_t len,
+			  const cyaml_schema_value_t *schema, struct rp_diags *diags)
 {
-	FILE *f = fopen(file, "rb");
-	if (!f)
-		return 0;
 	struct walk w = {.diags = diags, .first_diag = diags->count};
 	yaml_parser_initialize(&w.parser);
-	yaml_parser_set_input_file(&w.parser, f);
+	yaml_parser_set_input_string(&w.parser, data, len);
 	document(&w, schema);
 	yaml_parser_delete(&w.parser);
-	fclose(f);
 	return w.errors;
 }

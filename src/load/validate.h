@@ -14,7 +14,7 @@
 
 #include "replay/diag.h"
 
-unsigned rp_validate_yaml(const char *file, const cyaml_schema_value_t *schema,
-			  struct rp_diags *diags);
+unsigned rp_validate_yaml(const unsigned char *data, size_t len,
+			  const cyaml_schema_value_t *schema, struct rp_diags *diags);
 
 #endif
