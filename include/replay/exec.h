@@ -5,7 +5,9 @@
  * that kills the process cannot take the results with it: rows live in
  * shared memory and are written as each step runs.  Between its first and
  * last step the child makes no system call but the steps' own (timing uses
- * the vDSO clock; nothing is allocated or printed).
+ * the vDSO clock; nothing is allocated or printed).  The parent supervises:
+ * a step blocked past its timeout, or a SIGINT/SIGTERM/SIGHUP to replay,
+ * kills the child, and the rows so far are still reported.
  */
 #ifndef REPLAY_EXEC_H
 #define REPLAY_EXEC_H
@@ -21,6 +23,7 @@ enum rp_row_state {
 	RP_ROW_DONE,
 	RP_ROW_SKIPPED,     /* its when: condition was false */
 	RP_ROW_UNAVAILABLE, /* no syscall number on this arch */
+	RP_ROW_BLOCKED,     /* still in the kernel at its timeout: the child was killed */
 };
 
 struct rp_row {
@@ -30,16 +33,47 @@ struct rp_row {
 	uint64_t ns;
 };
 
-struct rp_run {
-	struct rp_row *rows; /* shared mapping, prog->step_count entries */
-	unsigned count;
-	pid_t pid;
-	int signal;          /* fatal signal of the child, or 0 */
-	int exit_code;
+/* Namespaces for --isolate (a step's mounts, swap and network stay inside). */
+enum {
+	RP_ISOLATE_USER = 1 << 0,
+	RP_ISOLATE_MOUNT = 1 << 1,
+	RP_ISOLATE_NET = 1 << 2,
+	RP_ISOLATE_PID = 1 << 3,
 };
 
-int rp_execute(struct rp_program *prog, struct rp_run *run);
+struct rp_exec_options {
+	uint64_t step_timeout_ns; /* 0: none */
+	uint64_t run_timeout_ns;  /* 0: none */
+	unsigned isolate;         /* RP_ISOLATE_* */
+};
+
+/* Written by the child as it goes, read by the parent (shared memory). */
+struct rp_live {
+	volatile uint32_t current;    /* index of the step in the kernel */
+	volatile uint64_t started_ns; /* CLOCK_MONOTONIC when it entered */
+	volatile int setup_errno;     /* isolation failed before the first step */
+	char setup_what[120];
+};
+
+struct rp_run {
+	struct rp_live *live;  /* shared mapping: live block, then the rows */
+	struct rp_row *rows;
+	unsigned count;
+	pid_t pid;
+	int signal;            /* fatal signal of the child, or 0 */
+	int exit_code;
+	int interrupted;       /* signal that interrupted replay itself, or 0 */
+	int blocked_step;      /* step killed at its timeout, or -1 */
+	int run_timed_out;     /* the whole run passed its timeout */
+};
+
+int rp_execute(struct rp_program *prog, const struct rp_exec_options *opt, struct rp_run *run);
 void rp_run_free(struct rp_run *run);
+
+/* src/exec/isolate.c: enter the namespaces in the child; 0 or -1 (live->setup_*). */
+int rp_isolate_child(unsigned isolate, struct rp_live *live);
+/* "user,mount,net,pid" -> RP_ISOLATE_*; -1 on an unknown name. */
+int rp_isolate_parse(const char *list, unsigned *out);
 
 /* The kernel's raw return value: the result, -errno on failure, -1 if the step did not run. */
 static inline int64_t rp_row_raw(const struct rp_row *r)

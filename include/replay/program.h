@@ -102,6 +102,7 @@ struct rp_program {
 	struct rp_path_reloc *relocs;
 	unsigned reloc_count;
 	struct rp_sandbox_plan sandbox;
+	unsigned isolate; /* RP_ISOLATE_* the spec asks for */
 	struct rp_arena arena;
 };
 

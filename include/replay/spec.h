@@ -108,6 +108,8 @@ struct rp_sandbox {
 struct rp_spec {
 	char *name;
 	char *description;
+	char **isolate;
+	unsigned isolate_count;
 	struct rp_sandbox *sandbox;
 	struct rp_syscall_override *syscalls;
 	unsigned syscalls_count;

@@ -27,6 +27,8 @@ struct options {
 	const char *arch;
 	int dry_run;
 	int keep_sandbox;
+	int isolate_set;   /* --isolate or --no-isolate given: overrides the spec */
+	struct rp_exec_options exec;
 };
 
 static void usage(FILE *out)
@@ -39,8 +41,14 @@ static void usage(FILE *out)
 	      "  --arch x86_64|aarch64 resolve numbers for this arch (check, --dry-run)\n"
 	      "  --dry-run             print the compiled calls, run nothing\n"
 	      "  --keep-sandbox        leave the sandbox directory after the run\n"
+	      "  --step-timeout S      kill a step still in the kernel after S seconds (default 5,\n"
+	      "                        0: never)\n"
+	      "  --timeout S           kill the run after S seconds (default: no limit)\n"
+	      "  --isolate[=LIST]      run in new namespaces: user,mount (default), net, pid\n"
+	      "  --no-isolate          run in replay's own namespaces, whatever the spec says\n"
 	      "  --version, --help\n"
-	      "exit status: 0 passed, 1 an expectation failed or the run broke, 2 bad spec or usage\n",
+	      "exit status: 0 passed, 1 an expectation failed or the run broke, 2 bad spec or usage,\n"
+	      "             128+N interrupted by signal N\n",
 	      out);
 }
 
@@ -109,8 +117,19 @@ static int run_spec(const char *file, const struct options *o)
 		goto out;
 	rp_program_bind_sandbox(prog, sb.path);
 	struct rp_run run;
-	if (rp_execute(prog, &run) != 0) {
+	struct rp_exec_options exec = o->exec;
+	if (!o->isolate_set)
+		exec.isolate = prog->isolate;
+	if (rp_execute(prog, &exec, &run) != 0) {
 		perror("replay: cannot start the run");
+	} else if (run.live->setup_errno) {
+		fprintf(stderr, "replay: cannot isolate the run: %s: %s%s\n", run.live->setup_what,
+			strerror(run.live->setup_errno),
+			run.live->setup_errno == EPERM || run.live->setup_errno == ENOSPC
+				? " (user namespaces disabled? see sysctl user.max_user_namespaces);"
+				  " run with --no-isolate to run unisolated"
+				: "");
+		status = EXIT_USAGE;
 	} else {
 		struct rp_judgement j;
 		rp_judge(prog, &run, &j);
@@ -120,6 +139,8 @@ static int run_spec(const char *file, const struct options *o)
 		else
 			rp_report_table(stdout, &ctx);
 		status = j.verdict == RP_PASS ? EXIT_PASS : EXIT_FAIL;
+		if (run.interrupted)
+			status = 128 + run.interrupted;
 		rp_judgement_free(&j);
 	}
 	rp_run_free(&run);
@@ -209,13 +230,29 @@ static int list_syscalls(const struct options *o)
 	return EXIT_PASS;
 }
 
+static int parse_seconds(const char *text, uint64_t *ns)
+{
+	char *end;
+	errno = 0;
+	double s = strtod(text, &end);
+	if (errno || end == text || *end || !(s >= 0) || s > 1e6) {
+		fprintf(stderr, "replay: '%s' is not a number of seconds\n", text);
+		return -1;
+	}
+	*ns = (uint64_t)(s * 1e9);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = {.format = "table", .arch = rp_native_arch()};
+	o.exec.step_timeout_ns = 5000000000ull;
 	static const struct option longopts[] = {
 		{"format", required_argument, NULL, 'f'}, {"arch", required_argument, NULL, 'a'},
 		{"dry-run", no_argument, NULL, 'n'}, {"keep-sandbox", no_argument, NULL, 'k'},
 		{"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'},
+		{"step-timeout", required_argument, NULL, 's'}, {"timeout", required_argument, NULL, 't'},
+		{"isolate", optional_argument, NULL, 'i'}, {"no-isolate", no_argument, NULL, 'I'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -225,6 +262,24 @@ int main(int argc, char **argv)
 		case 'a': o.arch = optarg; break;
 		case 'n': o.dry_run = 1; break;
 		case 'k': o.keep_sandbox = 1; break;
+		case 's':
+		case 't':
+			if (parse_seconds(optarg, c == 's' ? &o.exec.step_timeout_ns
+							    : &o.exec.run_timeout_ns) != 0)
+				return EXIT_USAGE;
+			break;
+		case 'i':
+			o.isolate_set = 1;
+			if (rp_isolate_parse(optarg ? optarg : "user,mount", &o.exec.isolate) != 0 ||
+			    !o.exec.isolate) {
+				fprintf(stderr, "replay: --isolate takes user, mount, net, pid\n");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'I':
+			o.isolate_set = 1;
+			o.exec.isolate = 0;
+			break;
 		case 'h': usage(stdout); return EXIT_PASS;
 		case 'V': puts("replay " REPLAY_VERSION); return EXIT_PASS;
 		default: usage(stderr); return EXIT_USAGE;

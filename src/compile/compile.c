@@ -11,6 +11,7 @@
 #include "build.h"
 #include "replay/arena.h"
 #include "replay/compile.h"
+#include "replay/exec.h"
 #include "replay/tables.h"
 
 size_t rp_path_push(struct rp_build *b, const char *fmt, ...)
@@ -440,6 +441,19 @@ static int compile_step(struct rp_build *b, unsigned i)
 	return rc;
 }
 
+static void check_isolation(struct rp_build *b)
+{
+	for (unsigned i = 0; i < b->spec->isolate_count; i++) {
+		unsigned bits;
+		size_t mark = rp_path_push(b, "isolate.%u", i);
+		if (rp_isolate_parse(b->spec->isolate[i], &bits) != 0 || !bits)
+			rp_error(b, "unknown namespace '%s' (user, mount, net, pid)", b->spec->isolate[i]);
+		else
+			b->prog->isolate |= bits;
+		rp_path_pop(b, mark);
+	}
+}
+
 /* Every entry of syscalls:, used or not, for both arches. */
 static void check_overrides(struct rp_build *b)
 {
@@ -528,6 +542,7 @@ struct rp_program *rp_compile(const struct rp_spec *spec, const struct rp_compil
 	rp_names_init(&b->object_names, 16);
 	unsigned errors_before = diags->errors;
 	plan_sandbox(b);
+	check_isolation(b);
 	check_overrides(b);
 	index_steps(b);
 	for (unsigned i = 0; i < spec->steps_count; i++)

@@ -10,11 +10,11 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "replay/exec.h"
+#include "supervise.h"
 
 static inline uint64_t now_ns(void)
 {
@@ -49,7 +49,7 @@ static inline int condition_holds(const struct rp_op *op, const struct rp_row *r
 	return op->when_kind == RP_WHEN_OK ? src->err == 0 : src->err != 0;
 }
 
-static void run_loop(const struct rp_program *prog, struct rp_row *rows)
+static void run_loop(const struct rp_program *prog, struct rp_row *rows, struct rp_live *live)
 {
 	for (unsigned i = 0; i < prog->step_count; i++) {
 		const struct rp_op *op = &prog->ops[i];
@@ -63,8 +63,10 @@ static void run_loop(const struct rp_program *prog, struct rp_row *rows)
 			continue;
 		}
 		apply_fixups(prog, op, rows);
-		row->state = RP_ROW_STARTED;
 		uint64_t t0 = now_ns();
+		live->current = i;
+		live->started_ns = t0;
+		row->state = RP_ROW_STARTED;
 		long r = syscall(op->nr, op->args[0], op->args[1], op->args[2], op->args[3],
 				 op->args[4], op->args[5]);
 		if (op->forks && r == 0)
@@ -78,53 +80,56 @@ static void run_loop(const struct rp_program *prog, struct rp_row *rows)
 	}
 }
 
-static void ignore(int sig)
+static size_t mapping_size(unsigned steps)
 {
-	(void)sig;
+	return sizeof(struct rp_live) + (steps ? steps : 1) * sizeof(struct rp_row);
 }
 
-int rp_execute(struct rp_program *prog, struct rp_run *run)
+static void child(const struct rp_program *prog, const struct rp_exec_options *opt,
+		  struct rp_run *run)
 {
-	size_t size = (prog->step_count ? prog->step_count : 1) * sizeof(struct rp_row);
+	rp_child_signals();
+	if (opt->isolate && rp_isolate_child(opt->isolate, run->live) != 0)
+		_exit(RP_SETUP_FAILED);
+	run_loop(prog, run->rows, run->live);
+	_exit(0);
+}
+
+int rp_execute(struct rp_program *prog, const struct rp_exec_options *opt, struct rp_run *run)
+{
+	static const struct rp_exec_options defaults;
+	size_t size = mapping_size(prog->step_count);
 	memset(run, 0, sizeof(*run));
-	run->rows = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (run->rows == MAP_FAILED) {
-		run->rows = NULL;
+	run->blocked_step = -1;
+	void *shared = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (shared == MAP_FAILED)
 		return -1;
-	}
-	run->count = prog->step_count;
 	/* Touch every page now, so the loop never faults in shared memory lazily. */
-	memset(run->rows, 0, size);
+	memset(shared, 0, size);
+	run->live = shared;
+	run->rows = (struct rp_row *)((char *)shared + sizeof(struct rp_live));
+	run->count = prog->step_count;
+	if (!opt)
+		opt = &defaults;
 	fflush(NULL);
-	/* The parent outlives ^C so it can clean up and report; the child dies of it. */
-	struct sigaction sa = {.sa_handler = ignore}, old_int, old_term;
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
+	rp_parent_signals_install();
 	pid_t pid = fork();
-	if (pid < 0)
+	if (pid < 0) {
+		rp_parent_signals_restore();
 		return -1;
-	if (pid == 0) {
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		run_loop(prog, run->rows);
-		_exit(0);
 	}
+	if (pid == 0)
+		child(prog, opt, run);
 	run->pid = pid;
-	int status;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
-	if (WIFSIGNALED(status))
-		run->signal = WTERMSIG(status);
-	else
-		run->exit_code = WEXITSTATUS(status);
+	rp_supervise(run, opt);
+	rp_parent_signals_restore();
 	return 0;
 }
 
 void rp_run_free(struct rp_run *run)
 {
-	if (run->rows)
-		munmap(run->rows, (run->count ? run->count : 1) * sizeof(struct rp_row));
+	if (run->live)
+		munmap(run->live, mapping_size(run->count));
+	run->live = NULL;
 	run->rows = NULL;
 }

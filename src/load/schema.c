@@ -149,6 +149,8 @@ static const cyaml_schema_field_t sandbox_fields[] = {
 static const cyaml_schema_field_t spec_fields[] = {
 	REQ_STR("name", struct rp_spec, name),
 	STR("description", struct rp_spec, description),
+	CYAML_FIELD_SEQUENCE("isolate", OPT, struct rp_spec, isolate, &string_entry, 0,
+			     CYAML_UNLIMITED),
 	CYAML_FIELD_MAPPING_PTR("sandbox", OPT, struct rp_spec, sandbox, sandbox_fields),
 	CYAML_FIELD_SEQUENCE("syscalls", OPT, struct rp_spec, syscalls, &override_entry, 0,
 			     CYAML_UNLIMITED),

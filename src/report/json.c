@@ -29,7 +29,7 @@ static const char *state_word(const struct rp_row *row, int signal)
 	static const char *const words[] = {
 		[RP_ROW_NOT_RUN] = "not-run", [RP_ROW_STARTED] = "killed",
 		[RP_ROW_DONE] = "done", [RP_ROW_SKIPPED] = "skipped",
-		[RP_ROW_UNAVAILABLE] = "unavailable",
+		[RP_ROW_UNAVAILABLE] = "unavailable", [RP_ROW_BLOCKED] = "blocked",
 	};
 	if (row->state == RP_ROW_DONE)
 		return row->err ? "error" : "ok";
@@ -79,8 +79,11 @@ void rp_report_json(FILE *out, const struct rp_report_context *c)
 	}
 	fprintf(out, "  ],\n  \"summary\": {\"steps\": %u, \"ok\": %u, \"failed\": %u, "
 		     "\"skipped\": %u, \"unavailable\": %u, \"not_run\": %u, \"unmet\": %u, "
-		     "\"syscall_time_ns\": %llu, \"signal\": %d, \"exit_status\": %d},\n",
+		     "\"syscall_time_ns\": %llu, \"signal\": %d, \"exit_status\": %d, "
+		     "\"interrupted\": %d, \"timed_out\": %s},\n",
 		p->step_count, j->ok, j->failed, j->skipped, j->unavailable, j->not_run, j->unmet,
-		(unsigned long long)j->total_ns, c->run->signal, c->run->exit_code);
+		(unsigned long long)j->total_ns, c->run->signal, c->run->exit_code,
+		c->run->interrupted,
+		c->run->blocked_step >= 0 || c->run->run_timed_out ? "true" : "false");
 	fprintf(out, "  \"verdict\": \"%s\"\n}\n", rp_verdict_word(j->verdict));
 }

@@ -18,6 +18,8 @@ static int expectation_met(const struct rp_expectation *x, const struct rp_row *
 		return 1; /* nothing ran, nothing to judge */
 	case RP_ROW_STARTED:
 		return !run->signal; /* exit/exit_group ends the process inside its step */
+	case RP_ROW_BLOCKED:
+		return 0;
 	default:
 		return 0; /* never reached */
 	}
@@ -49,7 +51,8 @@ void rp_judge(const struct rp_program *prog, const struct rp_run *run, struct rp
 			break;
 		case RP_ROW_SKIPPED: j->skipped++; break;
 		case RP_ROW_UNAVAILABLE: j->unavailable++; break;
-		case RP_ROW_STARTED: j->crashed_step = (int)i; break;
+		case RP_ROW_STARTED:
+		case RP_ROW_BLOCKED: j->crashed_step = (int)i; break;
 		default: j->not_run++; break;
 		}
 		j->met[i] = (unsigned char)expectation_met(&prog->info[i].expect, row, run);
@@ -58,7 +61,7 @@ void rp_judge(const struct rp_program *prog, const struct rp_run *run, struct rp
 	}
 	/* A step may end the process on purpose (exit_group last): only a signal or
 	 * steps never reached make the run BROKEN. */
-	if (run->signal || j->not_run)
+	if (run->signal || j->not_run || run->interrupted || run->blocked_step >= 0)
 		j->verdict = RP_BROKEN;
 	else
 		j->verdict = j->unmet ? RP_FAIL : RP_PASS;
@@ -92,6 +95,7 @@ const char *rp_row_result(const struct rp_row *row, char *buf, size_t size)
 	case RP_ROW_SKIPPED: return "skipped";
 	case RP_ROW_UNAVAILABLE: return "unavailable";
 	case RP_ROW_STARTED: return "ended the run";
+	case RP_ROW_BLOCKED: return "blocked";
 	default: return "not run";
 	}
 }

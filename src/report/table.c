@@ -28,6 +28,8 @@ static const char *mark(const struct rp_report_context *c, unsigned i, char *buf
 		return info->unavailable;
 	case RP_ROW_NOT_RUN:
 		return "not reached";
+	case RP_ROW_BLOCKED:
+		return "still in the kernel at its timeout: killed";
 	case RP_ROW_STARTED:
 		if (c->run->signal)
 			snprintf(buf, size, "killed by signal %d (%s)", c->run->signal,
@@ -66,7 +68,15 @@ void rp_report_table(FILE *out, const struct rp_report_context *c)
 		fprintf(out, ", %u not run", j->not_run);
 	fprintf(out, "; %u expectation%s unmet; syscall time %.1fus\n", j->unmet,
 		j->unmet == 1 ? "" : "s", (double)j->total_ns / 1e3);
-	if (c->run->signal && j->crashed_step >= 0)
+	if (c->run->interrupted)
+		fprintf(out, "interrupted by signal %d (%s): the run was stopped\n", c->run->interrupted,
+			strsignal(c->run->interrupted));
+	else if (c->run->blocked_step >= 0)
+		fprintf(out, "step %d (%s) blocked past its timeout: the run was stopped\n",
+			c->run->blocked_step + 1, p->info[c->run->blocked_step].call);
+	else if (c->run->run_timed_out)
+		fprintf(out, "the run passed its timeout and was stopped\n");
+	else if (c->run->signal && j->crashed_step >= 0)
 		fprintf(out, "the run was killed by signal %d (%s) in step %d (%s)\n", c->run->signal,
 			strsignal(c->run->signal), j->crashed_step + 1, p->info[j->crashed_step].call);
 	else if (c->run->signal)

@@ -292,7 +292,7 @@ static void test_references_run(void)
 	if (!c.prog)
 		return release(&c);
 	struct rp_run run;
-	CHECK_INT(rp_execute(c.prog, &run), 0);
+	CHECK_INT(rp_execute(c.prog, NULL, &run), 0);
 	CHECK_INT(run.signal, 0);
 	CHECK_INT(run.rows[0].err, 9 /* EBADF */);
 	CHECK_INT(run.rows[2].ret, 0777);
@@ -322,7 +322,7 @@ static void test_crash_keeps_rows(void)
 	if (!c.prog)
 		return release(&c);
 	struct rp_run run;
-	CHECK_INT(rp_execute(c.prog, &run), 0);
+	CHECK_INT(rp_execute(c.prog, NULL, &run), 0);
 	CHECK_INT(run.signal, 9);
 	CHECK_INT(run.rows[0].state, RP_ROW_DONE);
 	CHECK_INT(run.rows[0].ret, run.pid);

@@ -1,0 +1,111 @@
+/* Waiting for the child with deadlines: a pidfd when the kernel has one, else polling. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "supervise.h"
+
+#define TICK_MS 20
+
+static volatile sig_atomic_t interrupted;
+static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP};
+static struct sigaction saved[3];
+
+static void on_signal(int sig)
+{
+	interrupted = sig;
+}
+
+void rp_parent_signals_install(void)
+{
+	/* No SA_RESTART: the wait below must wake up to act on it. */
+	struct sigaction sa = {.sa_handler = on_signal};
+	interrupted = 0;
+	for (int i = 0; i < 3; i++)
+		sigaction(forwarded[i], &sa, &saved[i]);
+}
+
+void rp_parent_signals_restore(void)
+{
+	for (int i = 0; i < 3; i++)
+		sigaction(forwarded[i], &saved[i], NULL);
+}
+
+void rp_child_signals(void)
+{
+	for (int i = 0; i < 3; i++)
+		signal(forwarded[i], SIG_DFL);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int in_kernel_too_long(const struct rp_run *run, const struct rp_exec_options *opt,
+			      uint64_t now)
+{
+	if (!opt->step_timeout_ns)
+		return 0;
+	uint32_t i = run->live->current;
+	uint64_t started = run->live->started_ns;
+	return i < run->count && run->rows[i].state == RP_ROW_STARTED && started &&
+	       now > started + opt->step_timeout_ns;
+}
+
+static void wait_tick(int pidfd)
+{
+	if (pidfd >= 0) {
+		struct pollfd p = {.fd = pidfd, .events = POLLIN};
+		poll(&p, 1, TICK_MS);
+	} else {
+		struct timespec ts = {0, TICK_MS * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+}
+
+void rp_supervise(struct rp_run *run, const struct rp_exec_options *opt)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, run->pid, 0);
+	uint64_t start = now_ns();
+	int status = 0, killed = 0;
+	for (;;) {
+		pid_t got = waitpid(run->pid, &status, killed ? 0 : WNOHANG);
+		if (got == run->pid)
+			break;
+		if (got < 0 && errno != EINTR)
+			break;
+		uint64_t now = now_ns();
+		if (!killed && interrupted) {
+			run->interrupted = interrupted;
+			killed = 1;
+		} else if (!killed && in_kernel_too_long(run, opt, now)) {
+			run->blocked_step = (int)run->live->current;
+			killed = 1;
+		} else if (!killed && opt->run_timeout_ns && now > start + opt->run_timeout_ns) {
+			run->run_timed_out = 1;
+			killed = 1;
+		}
+		if (killed) {
+			kill(run->pid, SIGKILL);
+			continue; /* now a blocking wait */
+		}
+		wait_tick(pidfd);
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+	if (run->blocked_step >= 0)
+		run->rows[run->blocked_step].state = RP_ROW_BLOCKED;
+	if (WIFSIGNALED(status))
+		run->signal = WTERMSIG(status);
+	else
+		run->exit_code = WEXITSTATUS(status);
+}

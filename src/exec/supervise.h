@@ -1,0 +1,22 @@
+/*
+ * supervise.h - the parent's side of a run (internal to src/exec).
+ *
+ * Contract: while the child runs, replay's own SIGINT/SIGTERM/SIGHUP only
+ * set a flag; rp_supervise() waits for the child, kills it when a step
+ * outlives its timeout, the run its deadline, or replay is interrupted,
+ * and fills in how the child ended.
+ */
+#ifndef REPLAY_SUPERVISE_H
+#define REPLAY_SUPERVISE_H
+
+#include "replay/exec.h"
+
+/* Exit status of a child whose isolation failed before the first step. */
+#define RP_SETUP_FAILED 125
+
+void rp_parent_signals_install(void);
+void rp_parent_signals_restore(void);
+void rp_child_signals(void);
+void rp_supervise(struct rp_run *run, const struct rp_exec_options *opt);
+
+#endif

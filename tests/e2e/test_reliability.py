@@ -1,0 +1,194 @@
+"""Reliability guarantees, each shown by a run that could break it:
+a killing step, a blocking step, SIGINT mid-run, a planted symlink, a root
+run with --isolate whose mount the host never sees, and after every one of
+them: no sandbox, no mount, no process, no fd left by the engine."""
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+
+from lib import REPLAY, check, check_eq, cleanup, finish, fresh_tmpdir, mounts_containing, run, \
+    sandbox_leftovers, write_spec
+
+tmp = fresh_tmpdir()
+
+
+def no_debris(label):
+    check_eq(sandbox_leftovers(tmp), [], f"{label}: no sandbox left")
+    check_eq(mounts_containing(tmp), [], f"{label}: no mount left")
+    left = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    if f.read().split(b"\0")[0] == REPLAY.encode():
+                        left.append(pid)
+            except OSError:
+                pass
+    check_eq(left, [], f"{label}: no replay process left")
+
+
+def report(p):
+    return json.loads(p.stdout) if p.stdout.startswith("{") else {}
+
+
+# A step that kills the process with SIGSEGV: rows before it kept, the signal named.
+spec = write_spec(tmp, "segv.yaml", """name: segv
+steps:
+  - {id: me, call: getpid}
+  - {call: umask, args: [{int: 022}]}
+  - {call: kill, args: [{ret: me}, {int: 11}]}
+  - {call: getppid}
+""")
+p = run([spec], tmp)
+check_eq(p.returncode, 1, "SIGSEGV step: exit 1")
+check(re.search(r"^\s+3\s+-\s+kill\s+\d+\s+ended the run\s+-\s+killed by signal 11", p.stdout, re.M),
+      f"SIGSEGV step: the row names the signal\n{p.stdout}")
+check(re.search(r"^\s+2\s+-\s+umask\s+\d+\s+\d+\s", p.stdout, re.M), "SIGSEGV step: earlier row kept")
+check("verdict: BROKEN" in p.stdout, "SIGSEGV step: BROKEN")
+no_debris("SIGSEGV step")
+
+# A blocking step: killed at its timeout, reported as blocked, cleanup done.
+spec = write_spec(tmp, "block.yaml", """name: block
+sandbox: {dirs: [d]}
+steps:
+  - {call: getpid}
+  - {call: pause}
+  - {call: getppid}
+""")
+t0 = time.monotonic()
+p = run(["--format", "json", "--step-timeout", "0.3", spec], tmp)
+took = time.monotonic() - t0
+doc = report(p)
+check_eq(p.returncode, 1, "blocking step: exit 1")
+check_eq([s["status"] for s in doc.get("steps", [])], ["ok", "blocked", "not-run"], "blocking step: statuses")
+check_eq(doc.get("summary", {}).get("timed_out"), True, "blocking step: timed_out")
+check(0.25 < took < 3, f"blocking step: stopped near its 0.3 s timeout (took {took:.2f} s)")
+no_debris("blocking step")
+
+# The whole-run timeout.
+p = run(["--format", "json", "--step-timeout", "0", "--timeout", "0.3", spec], tmp)
+doc = report(p)
+check_eq((p.returncode, doc.get("verdict")), (1, "BROKEN"), "run timeout: BROKEN")
+check_eq(doc["steps"][1]["status"] if doc else None, "killed", "run timeout: the step in the kernel killed")
+no_debris("run timeout")
+
+# SIGINT to replay mid-run: child stopped, partial results printed, exit 130.
+proc = subprocess.Popen([REPLAY, "--step-timeout", "0", spec], env=dict(os.environ, TMPDIR=tmp),
+                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+time.sleep(0.3)
+proc.send_signal(signal.SIGINT)
+out, err = proc.communicate(timeout=10)
+check_eq(proc.returncode, 130, "SIGINT: exit 130")
+check("interrupted by signal 2" in out, f"SIGINT: says interrupted\n{out}")
+check(re.search(r"^\s+1\s+-\s+getpid\s+\d+\s+\d+", out, re.M), "SIGINT: the finished row is printed")
+no_debris("SIGINT")
+
+# SIGTERM too (sent to replay only, not its process group).
+proc = subprocess.Popen([REPLAY, "--step-timeout", "0", spec], env=dict(os.environ, TMPDIR=tmp),
+                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+time.sleep(0.3)
+proc.send_signal(signal.SIGTERM)
+out, err = proc.communicate(timeout=10)
+check_eq(proc.returncode, 143, "SIGTERM: exit 143")
+no_debris("SIGTERM")
+
+# A symlink planted in the sandbox pointing outside: cleanup removes the link, not its target.
+outside = fresh_tmpdir()
+with open(os.path.join(outside, "precious"), "w") as f:
+    f.write("keep me")
+os.mkdir(os.path.join(outside, "dir"))
+with open(os.path.join(outside, "dir", "inner"), "w") as f:
+    f.write("keep me too")
+spec = write_spec(tmp, "symlink.yaml", f"""name: symlink
+sandbox: {{dirs: [sub]}}
+steps:
+  - {{call: symlinkat, args: [{{cstring: "{outside}"}}, {{const: AT_FDCWD}}, {{path: sub/link}}]}}
+  - {{call: symlinkat, args: [{{cstring: "{outside}/dir"}}, {{const: AT_FDCWD}}, {{path: dirlink}}]}}
+  - {{call: symlinkat, args: [{{cstring: "{outside}/precious"}}, {{const: AT_FDCWD}}, {{path: filelink}}]}}
+""")
+p = run([spec], tmp)
+check_eq(p.returncode, 0, f"symlinks: run passes\n{p.stdout}{p.stderr}")
+check_eq(sorted(os.listdir(outside)), ["dir", "precious"], "symlinks: target directory intact")
+check(os.path.exists(os.path.join(outside, "dir", "inner")), "symlinks: files behind a dir link intact")
+no_debris("symlinks")
+cleanup(outside)
+
+# fds: valgrind tracks what the engine leaves open at exit (the parent; the child is gone).
+if shutil.which("valgrind"):
+    spec = write_spec(tmp, "fds.yaml", """name: fds
+sandbox: {files: [{name: f, content: x}]}
+steps:
+  - {id: o, call: openat, args: [{const: AT_FDCWD}, {path: f}, {flags: [O_RDONLY]}]}
+  - {call: dup, args: [{fd: o}]}
+""")
+    p = run([spec], tmp, prefix=["valgrind", "--track-fds=yes", "--error-exitcode=9"])
+    # valgrind reports each process at its exit: the child (holding the spec's fds,
+    # closed by its exit) and the engine's parent, whose banner comes first.
+    pids = re.findall(r"==(\d+)== FILE DESCRIPTORS: \d+ open", p.stderr)
+    first = re.search(r"==(\d+)==", p.stderr)
+    parent = first.group(1) if first else "?"
+    check(len(pids) >= 2 and parent in pids, "valgrind reported the child and the parent")
+    blocks = re.findall(rf"=={parent}== Open file descriptor (\d+):[^\n]*\n=={parent}==\s+(.*)",
+                        p.stderr)
+    opened = [fd for fd, origin in blocks if "inherited" not in origin and int(fd) > 2]
+    check_eq(p.returncode, 0, f"valgrind run passes: {p.stderr[-500:]}")
+    check_eq(opened, [], "no fd left open by the engine at exit")
+    child_blocks = [b for pid in pids if pid != parent for b in re.findall(
+        rf"=={pid}== Open file descriptor (\d+):[^\n]*\n=={pid}==\s+(.*)", p.stderr)]
+    check(any(fd == "3" for fd, _ in child_blocks), "control: valgrind does see the spec's fds in the child")
+    no_debris("fds")
+
+# --isolate as root: the spec's tmpfs mount is invisible to the host while the run is live,
+# and swapon is refused by the user namespace.  The same spec without --isolate is the control.
+if os.geteuid() == 0:
+    spec = write_spec(tmp, "iso.yaml", """name: iso
+sandbox:
+  dirs: [mnt]
+  files: [{name: swapfile, content: swap}]
+steps:
+  - {id: m, call: mount, args: [{cstring: none}, {path: mnt}, {cstring: tmpfs}, {int: 0}, {null: ~}]}
+  - {call: swapon, args: [{path: swapfile}, {int: 0}]}
+  - call: nanosleep
+    args: [{struct: {fields: [{i64: 1}, {i64: 0}]}}, {null: ~}]
+""")
+
+    def mounted_during_run(extra):
+        proc = subprocess.Popen([REPLAY, "--format", "json", *extra, spec],
+                                env=dict(os.environ, TMPDIR=tmp), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        seen = False
+        for _ in range(40):
+            time.sleep(0.02)
+            seen = seen or any(m.endswith("/mnt") for m in mounts_containing(tmp))
+        out, err = proc.communicate(timeout=10)
+        return seen, proc.returncode, json.loads(out) if out.startswith("{") else {}, err
+
+    seen, rc, doc, err = mounted_during_run([])
+    check(seen, "control: without --isolate the host sees the tmpfs during the run")
+    check_eq(doc["steps"][1]["errno"] if doc else None, "EINVAL", "control: root's swapon reaches the swap code")
+    seen, rc, doc, err = mounted_during_run(["--isolate"])
+    check_eq(rc, 0, f"--isolate: run passes ({err.strip()})")
+    check(not seen, "--isolate: the host never sees the tmpfs")
+    check_eq(doc["steps"][0]["status"] if doc else None, "ok", "--isolate: mount succeeds inside")
+    check_eq(doc["steps"][1]["errno"] if doc else None, "EPERM", "--isolate: swapon is refused")
+    no_debris("--isolate")
+    # Spec-level isolate: with net and pid as well; the getpid inside a new pid namespace is 1.
+    spec = write_spec(tmp, "iso2.yaml", """name: iso2
+isolate: [user, mount, net, pid]
+steps:
+  - {call: getpid}
+""")
+    p = run(["--format", "json", spec], tmp)
+    doc = report(p)
+    check_eq(doc["steps"][0].get("ret") if doc else None, 1, "isolate: pid namespace makes getpid 1")
+    p = run(["--format", "json", "--no-isolate", spec], tmp)
+    doc = report(p)
+    check(doc and doc["steps"][0].get("ret") != 1, "--no-isolate overrides the spec")
+    no_debris("isolate pid")
+
+cleanup(tmp)
+finish()
