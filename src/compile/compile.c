@@ -134,9 +134,10 @@ static int is_prefix_path(const char *a, const char *b)
 static int check_file_place(struct rp_build *b, const struct rp_sandbox_plan *plan,
 			    const char *name)
 {
+	size_t len = strlen(name);
 	for (const char *p = name; *p;) {
 		size_t n = strcspn(p, "/");
-		if (n == 0 || (n == 1 && p[0] == '.')) {
+		if (n == 0 || (n == 1 && p[0] == '.') || name[len - 1] == '/') {
 			rp_error(b, "file name '%s' has an empty or '.' component", name);
 			return -1;
 		}

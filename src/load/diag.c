@@ -87,7 +87,8 @@ static const char *severity_word(enum rp_severity s)
 void rp_diags_print(struct rp_diags *d, FILE *out)
 {
 	rp_diags_locate(d);
-	qsort(d->v, d->count, sizeof(*d->v), by_position);
+	if (d->count > 1)
+		qsort(d->v, d->count, sizeof(*d->v), by_position);
 	for (unsigned i = 0; i < d->count; i++) {
 		const struct rp_diag *g = &d->v[i];
 		if (g->line)

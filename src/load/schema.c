@@ -249,8 +249,12 @@ static struct rp_spec *load_source(struct rp_diags *diags)
 	struct rp_spec *spec = NULL;
 	cyaml_err_t err = cyaml_load_data(diags->source, diags->source_len, config(&report),
 					  &spec_schema, (cyaml_data_t **)&spec, NULL);
-	if (err == CYAML_OK)
+	if (err == CYAML_OK && spec)
 		return spec;
+	if (err == CYAML_OK) { /* nothing but comments, or nothing at all */
+		rp_diag_at(diags, RP_ERROR, 1, 1, "the spec is empty: it needs at least name: and steps:");
+		return NULL;
+	}
 	/* Our own walk finds every structural problem at its exact place. */
 	if (rp_validate_yaml(diags->source, diags->source_len, &spec_schema, diags) > 0)
 		return NULL;

@@ -18,6 +18,7 @@ struct walk {
 	unsigned errors;
 	int broken; /* syntax error or end of input: stop */
 	unsigned first_diag;
+	int ended;  /* STREAM-END seen */
 };
 
 static void error_at(struct walk *w, const yaml_mark_t *m, const char *fmt, ...)
@@ -36,7 +37,7 @@ static void error_at(struct walk *w, const yaml_mark_t *m, const char *fmt, ...)
 
 static int next(struct walk *w, yaml_event_t *ev)
 {
-	if (w->broken)
+	if (w->broken || w->ended)
 		return -1;
 	if (!yaml_parser_parse(&w->parser, ev)) {
 		/* Whatever was found so far may be a consequence: the syntax error is the news. */
@@ -48,6 +49,8 @@ static int next(struct walk *w, yaml_event_t *ev)
 		w->broken = 1;
 		return -1;
 	}
+	if (ev->type == YAML_STREAM_END_EVENT)
+		w->ended = 1; /* libyaml would repeat it forever */
 	return 0;
 }
 
@@ -118,19 +121,24 @@ static void mapping(struct walk *w, const cyaml_schema_field_t *fields, const ya
 			yaml_event_delete(&key);
 			break;
 		}
+		if (key.type != YAML_SCALAR_EVENT) {
+			/* A complex key: the whole key node comes before its value. */
+			error_at(w, &key.start_mark, "a key must be a plain name, not %s", kind_of(&key));
+			skip_node(w, &key);
+			yaml_event_delete(&key);
+			if (next(w, &val) != 0)
+				return;
+			skip_node(w, &val);
+			yaml_event_delete(&val);
+			continue;
+		}
 		if (next(w, &val) != 0) {
 			yaml_event_delete(&key);
 			return;
 		}
 		unsigned i = 0;
-		const cyaml_schema_field_t *f =
-			key.type == YAML_SCALAR_EVENT
-				? find_field(fields, (const char *)key.data.scalar.value, &i) : NULL;
-		if (key.type != YAML_SCALAR_EVENT) {
-			error_at(w, &key.start_mark, "a key must be a plain name, not %s", kind_of(&key));
-			skip_node(w, &key);
-			skip_node(w, &val);
-		} else if (!f) {
+		const cyaml_schema_field_t *f = find_field(fields, (const char *)key.data.scalar.value, &i);
+		if (!f) {
 			unknown_key(w, fields, &key);
 			skip_node(w, &val);
 		} else if (seen[i]) {

@@ -441,6 +441,12 @@ static void test_errors(void)
 		 "syscall number 'abc' is not a number from 0 to 65535"},
 		{"name: t\nsteps:\n  - {call: getpid, nr: {aarch64: 99999}}\n", 3, 34,
 		 "syscall number '99999' is not a number from 0 to 65535"},
+		{"", 1, 1, "the spec is empty: it needs at least name: and steps:"},
+		{"# only a comment\n", 1, 1, "the spec is empty: it needs at least name: and steps:"},
+		{"name: t\nsandbox: {files: [{name: e/}]}\nsteps: [{call: getpid}]\n", 2, 26,
+		 "file name 'e/' has an empty or '.' component"},
+		{"name: t\nsteps:\n  - call: getpid\n    ? {expect: ret}\n    : 0\n", 4, 7,
+		 "a key must be a plain name, not a mapping"},
 		{"name: t\nsteps:\n  - {call: vfork}\n", 3, 12,
 		 "vfork cannot be replayed: its child would return into the engine's stack, shared with "
 		 "the suspended parent (use fork or clone)"},
