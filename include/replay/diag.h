@@ -46,6 +46,8 @@ void rp_diag_path(struct rp_diags *d, enum rp_severity sev, const char *path,
 /* Fill in positions of path diagnostics from the spec's text (src/load/locate.c). */
 void rp_diags_locate(struct rp_diags *d);
 void rp_diags_print(struct rp_diags *d, FILE *out);
+/* line:col of a node path in the spec's text; 0 if found. */
+int rp_diags_position_of(struct rp_diags *d, const char *path, unsigned *line, unsigned *col);
 
 
 #endif

@@ -22,7 +22,11 @@ static void register_object(struct rp_build *b, const char *name, const struct r
 {
 	unsigned old;
 	if (rp_names_add(&b->object_names, name, b->object_count, &old) != 0) {
-		rp_error(b, "object name '%s' is already used (at %s)", name, b->objects[old].path);
+		unsigned line = 0, col = 0;
+		if (rp_diags_position_of(b->diags, b->objects[old].path, &line, &col) == 0)
+			rp_error(b, "object name '%s' is already used at %u:%u", name, line, col);
+		else
+			rp_error(b, "object name '%s' is already used", name);
 		return;
 	}
 	if (b->object_count == b->object_cap) {
@@ -217,19 +221,28 @@ int rp_build_struct(struct rp_build *b, const struct rp_struct *s, uint64_t *ptr
 		    const char **text)
 {
 	size_t size;
-	if (rp_struct_size(b, s, &size) != 0)
-		return -1;
+	struct rp_diags *loud = b->diags, quiet;
+	/* Width errors are reported field by field below, with the value errors. */
+	rp_diags_init(&quiet, loud->file);
+	b->diags = &quiet;
+	int bad = rp_struct_size(b, s, &size) != 0;
+	b->diags = loud;
+	rp_diags_free(&quiet);
 	uint8_t *mem = rp_arena_alloc(&b->prog->arena, size ? size : 1, 16);
 	char *render = "{";
 	size_t off = 0;
-	int bad = 0;
 	for (unsigned i = 0; i < s->fields_count; i++) {
 		size_t mark = rp_path_push(b, "fields.%u", i);
 		const struct rp_value *f = &s->fields[i];
 		unsigned w;
-		rp_field_width(b, f, &w);
-		off = align_up(off, w);
 		const char *ftext = "?";
+		if (rp_field_width(b, f, &w) != 0) {
+			bad = 1; /* reported; the remaining fields are still checked */
+			rp_path_pop(b, mark);
+			continue;
+		}
+		/* Fields without a width were left out of the size too: offsets stay in bounds. */
+		off = align_up(off, w);
 		if (rp_build_field(b, f, mem + off, w, &ftext) != 0)
 			bad = 1;
 		render = rp_arena_printf(&b->prog->arena, "%s%s%s %s", render, i ? ", " : "",

@@ -281,6 +281,12 @@ static int pointer_builder(struct rp_build *b, const struct rp_value *v, enum bu
 }
 
 /* Scalar builders: value into `dst` of `width` bytes. */
+/* "a u8", "an i8", "an int", "an fd": the article as it is read aloud. */
+static const char *article(const char *word)
+{
+	return strchr("aeio", word[0]) || strcmp(word, "fd") == 0 ? "an" : "a";
+}
+
 /* Does v fit a field of this type ("u8" .. "i64")?  Unsigned fields take 0..2^N-1,
  * signed ones -2^(N-1)..2^(N-1)-1: write 0xffffffff, not -1, for an all-ones u32. */
 static int fits(const char *type, unsigned width, int64_t v)
@@ -306,8 +312,17 @@ static int scalar_builder(struct rp_build *b, const struct rp_value *v, enum bui
 		*text = v->int_;
 		break;
 	case B_CONST:
-		rc = is_name_start(v->const_[0]) ? constant_value(b, v->const_, &val)
-						 : (rp_error(b, "const takes a constant name, not '%s' (use int for numbers)", v->const_), -1);
+		if (strchr(v->const_, '|')) {
+			rp_error(b, "const takes one constant name, not the expression '%s' "
+				    "(use flags: for A|B)", v->const_);
+			rc = -1;
+		} else if (!is_name_start(v->const_[0])) {
+			rp_error(b, "const takes a constant name, not '%s' (use int: for numbers)",
+				 v->const_);
+			rc = -1;
+		} else {
+			rc = constant_value(b, v->const_, &val);
+		}
 		*text = v->const_;
 		break;
 	case B_FLAGS:
@@ -333,7 +348,8 @@ static int scalar_builder(struct rp_build *b, const struct rp_value *v, enum bui
 		break;
 	}
 	if (rc == 0 && field_type && !fits(field_type, width, val)) {
-		rp_error(b, "value %lld does not fit a %s field", (long long)val, field_type);
+		rp_error(b, "value %lld does not fit %s %s field", (long long)val, article(field_type),
+			 field_type);
 		rc = -1;
 	}
 	if (rc == 0)
@@ -393,7 +409,8 @@ int rp_field_width(struct rp_build *b, const struct rp_value *v, unsigned *width
 				return 0;
 			}
 		size_t mark = rp_path_push(b, "type");
-		rp_error(b, "bad field type '%s' for a %s field (%s)", v->type, builder_keys[k].key,
+		rp_error(b, "bad field type '%s' for %s %s field (%s)", v->type,
+			 article(builder_keys[k].key), builder_keys[k].key,
 			 is_pointer_builder((enum builder)k) ? "a pointer field is u64 or ptr"
 			 : builder_keys[k].width ? "a width key takes no type"
 			 : "u8, u16, u32, u64, i8, i16, i32 or i64");
@@ -404,8 +421,8 @@ int rp_field_width(struct rp_build *b, const struct rp_value *v, unsigned *width
 		*width = builder_keys[k].width;
 		return 0;
 	}
-	rp_error(b, "a %s field needs a width: add type: (u8, u16, u32, u64, i8, i16, i32, i64)",
-		 builder_keys[k].key);
+	rp_error(b, "%s %s field needs a width: add type: (u8, u16, u32, u64, i8, i16, i32, i64)",
+		 article(builder_keys[k].key), builder_keys[k].key);
 	return -1;
 }
 

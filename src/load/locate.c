@@ -155,3 +155,18 @@ void rp_diags_locate(struct rp_diags *d)
 	yaml_parser_delete(&parser);
 }
 
+
+int rp_diags_position_of(struct rp_diags *d, const char *path, unsigned *line, unsigned *col)
+{
+	struct rp_diags probe;
+	rp_diags_init(&probe, d->file);
+	probe.source = d->source; /* borrowed */
+	probe.source_len = d->source_len;
+	rp_diag_path(&probe, RP_NOTE, path, "probe");
+	rp_diags_locate(&probe);
+	*line = probe.v[0].line;
+	*col = probe.v[0].col;
+	probe.source = NULL;
+	rp_diags_free(&probe);
+	return *line ? 0 : -1;
+}

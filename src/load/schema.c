@@ -242,6 +242,18 @@ static const cyaml_config_t *config(struct cyaml_report *r)
 	return &cfg;
 }
 
+/* A "---" or "..." line: where a second YAML document could begin. */
+static int has_document_marker(const unsigned char *text, size_t len)
+{
+	for (size_t i = 0; i + 3 <= len; i++) {
+		if ((i == 0 || text[i - 1] == '\n') &&
+		    (memcmp(text + i, "---", 3) == 0 || memcmp(text + i, "...", 3) == 0) &&
+		    (i + 3 == len || strchr(" \t\r\n", text[i + 3])))
+			return 1;
+	}
+	return 0;
+}
+
 /* Parse diags->source; the loaders below only differ in how the text arrives. */
 static struct rp_spec *load_source(struct rp_diags *diags)
 {
@@ -249,8 +261,15 @@ static struct rp_spec *load_source(struct rp_diags *diags)
 	struct rp_spec *spec = NULL;
 	cyaml_err_t err = cyaml_load_data(diags->source, diags->source_len, config(&report),
 					  &spec_schema, (cyaml_data_t **)&spec, NULL);
-	if (err == CYAML_OK && spec)
+	if (err == CYAML_OK && spec && !has_document_marker(diags->source, diags->source_len))
 		return spec;
+	if (err == CYAML_OK && spec) {
+		/* libcyaml reads the first document and ignores the rest: refuse a second. */
+		if (rp_validate_yaml(diags->source, diags->source_len, &spec_schema, diags) == 0)
+			return spec;
+		rp_spec_free(spec);
+		return NULL;
+	}
 	if (err == CYAML_OK) { /* nothing but comments, or nothing at all */
 		rp_diag_at(diags, RP_ERROR, 1, 1, "the spec is empty: it needs at least name: and steps:");
 		return NULL;

@@ -44,12 +44,15 @@ def fresh_tmpdir(mode=0o700):
     return d
 
 
-def run(args, tmpdir=None, prefix=(), input_text=None, binary=None):
+def run(args, tmpdir=None, prefix=(), input_text=None, binary=None, cwd=None):
+    """cwd: the directory to run in (default: this process's)."""
     env = dict(os.environ)
     if tmpdir:
         env["TMPDIR"] = tmpdir
+    if prefix and prefix[0] == "strace":
+        env = _no_leak_check_under_ptrace(env)
     p = subprocess.run(list(prefix) + [binary or REPLAY] + list(args), env=env, capture_output=True,
-                       text=True, input=input_text, timeout=120)
+                       text=True, input=input_text, timeout=120, cwd=cwd)
     return p
 
 
@@ -69,10 +72,17 @@ def write_spec(directory, name, text):
     return path
 
 
-def strace_run(args, tmpdir, extra=()):
-    """Run replay under strace -f; return (process, {pid: [lines]})."""
-    out = os.path.join(tmpdir, "strace.out")
-    p = run(args, tmpdir, prefix=["strace", "-f", "-qq", "-s", "256", "-o", out, *extra])
+def _no_leak_check_under_ptrace(env):
+    # LeakSanitizer cannot run under ptrace; the runs without strace still check leaks.
+    if os.environ.get("REPLAY_SANITIZED"):
+        env["ASAN_OPTIONS"] = os.environ.get("ASAN_OPTIONS", "") + ":detect_leaks=0"
+    return env
+
+
+def strace_run(args, tmpdir, extra=(), cwd=None):
+    """Run replay under strace -f (in cwd, if given); return (process, {pid: [lines]})."""
+    out = os.path.join(os.path.abspath(tmpdir), "strace.out")
+    p = run(args, tmpdir, prefix=["strace", "-f", "-qq", "-s", "256", "-o", out, *extra], cwd=cwd)
     per_pid = {}
     with open(out) as f:
         for line in f:

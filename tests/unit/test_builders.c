@@ -422,7 +422,7 @@ static void test_errors(void)
 		{"name: t\nsteps:\n  - {call: close, args: [{struct: {fields: [{u8: -1}]}}]}\n", 3, 50,
 		 "value -1 does not fit a u8 field"},
 		{"name: t\nsteps:\n  - {call: close, args: [{struct: {fields: [{i8: 128}]}}]}\n", 3, 50,
-		 "value 128 does not fit a i8 field"},
+		 "value 128 does not fit an i8 field"},
 		{"name: t\nsteps:\n  - {call: close, args: [{struct: {fields: [{type: i64, cstring: x}]}}]}\n",
 		 3, 52, "bad field type 'i64' for a cstring field (a pointer field is u64 or ptr)"},
 		{"name: t\nsteps:\n  - {call: close, args: [{buffer: {size: 4, fill: 256}}]}\n", 3, 51,
