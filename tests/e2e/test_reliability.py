@@ -190,5 +190,44 @@ steps:
     check(doc and doc["steps"][0].get("ret") != 1, "--no-isolate overrides the spec")
     no_debris("isolate pid")
 
+# The sandbox is private (mkdtemp, 0700) and --keep-sandbox keeps it.
+spec = write_spec(tmp, "keep.yaml", "name: keep\nsandbox: {dirs: [d]}\nsteps: [{call: getpid}]\n")
+p = run(["--keep-sandbox", spec], tmp)
+kept = re.search(r"sandbox kept at (\S+)", p.stderr)
+check(kept is not None, "--keep-sandbox says where")
+if kept:
+    check_eq(oct(os.stat(kept.group(1)).st_mode & 0o777), "0o700", "sandbox mode 0700")
+    check(os.path.isdir(os.path.join(kept.group(1), "d")), "kept sandbox has its dirs")
+    shutil.rmtree(kept.group(1))
+
+# valgrind memcheck on the main job: no invalid access, no leak (parent and child).
+if shutil.which("valgrind") and not os.environ.get("REPLAY_SANITIZED"):
+    main_spec = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..",
+                             "specs", "mountfs-management.yaml")
+    p = run([main_spec], tmp, prefix=["valgrind", "--leak-check=full", "--error-exitcode=9",
+                                      "--trace-children=no"])
+    check_eq(p.returncode, 0, f"valgrind memcheck on the main job is clean: {p.stderr[-800:]}")
+    summaries = re.findall(r"ERROR SUMMARY: (\d+) errors", p.stderr)
+    check(len(summaries) == 2 and all(n == "0" for n in summaries),
+          f"memcheck: no error in the parent or the child: {summaries}")
+    # The parent frees everything; the child _exits with the program still in memory (reachable).
+    check("All heap blocks were freed -- no leaks are possible" in p.stderr,
+          "memcheck: the engine's process frees every block")
+    no_debris("valgrind main job")
+
+# --isolate where user namespaces are not allowed: replay says why and runs nothing.
+# (A throwaway user namespace whose own limit is 0: nothing on the host is changed.)
+if shutil.which("unshare"):
+    spec = write_spec(tmp, "refuse.yaml", "name: refuse\nsandbox: {dirs: [d]}\nsteps: [{call: getpid}]\n")
+    p = subprocess.run(["unshare", "--user", "--map-root-user", "sh", "-c",
+                        "echo 0 > /proc/sys/user/max_user_namespaces && exec \"$0\" --isolate \"$1\"",
+                        REPLAY, spec], env=dict(os.environ, TMPDIR=tmp), capture_output=True, text=True)
+    check_eq(p.returncode, 2, f"isolation refused: exit 2 ({p.stderr.strip()})")
+    check("cannot isolate the run: unshare: No space left on device" in p.stderr,
+          f"isolation refused: says why: {p.stderr.strip()}")
+    check("--no-isolate" in p.stderr, "isolation refused: names the way out")
+    check_eq(p.stdout, "", "isolation refused: no table")
+    no_debris("isolation refused")
+
 cleanup(tmp)
 finish()
