@@ -32,6 +32,8 @@ int rp_isolate_parse(const char *list, unsigned *out)
 	const char *p = list;
 	while (*p) {
 		size_t n = strcspn(p, ",");
+		if (n == 0 || (p[n] == ',' && p[n + 1] == '\0'))
+			return -1; /* "user,,net" or "user," */
 		size_t i;
 		for (i = 0; i < sizeof(namespaces) / sizeof(namespaces[0]); i++)
 			if (strlen(namespaces[i].name) == n && strncmp(p, namespaces[i].name, n) == 0)
