@@ -26,12 +26,52 @@ enum rp_row_state {
 	RP_ROW_BLOCKED,     /* still in the kernel at its timeout: the child was killed */
 };
 
+/* One step's results: the last call's value, and totals over every call
+ * (a step runs more than once with repeat: or --repeat). */
 struct rp_row {
-	int64_t ret;
-	int32_t err;
+	int64_t ret;       /* last call's return value */
+	int32_t err;       /* last call's errno, 0 if it succeeded */
 	uint8_t state;
-	uint64_t ns;
+	uint64_t ns;       /* wall time of all its calls (per call: ns / count) */
+	uint64_t count;    /* calls made */
+	uint64_t failures; /* calls that returned an error */
+	uint64_t unmet;    /* calls that missed the step's expect: */
 };
+
+#define RP_LAT_BUCKETS 96
+#define RP_ERRNO_SLOTS 6
+#define RP_SAMPLE_EVERY 64 /* repeated calls: one in 64 is timed on its own */
+
+/* Distribution of a repeated step (kept only when something repeats). */
+struct rp_stats {
+	uint64_t timed;                  /* calls timed one by one */
+	uint64_t min_ns, max_ns;
+	uint32_t latency[RP_LAT_BUCKETS]; /* rp_latency_bucket() of each timed call */
+	struct {
+		int32_t err;
+		uint64_t n;
+	} errnos[RP_ERRNO_SLOTS];
+	uint64_t other_errnos;
+};
+
+/* Quarter-octave buckets: 0-3 ns exact, then 4 per power of two; the last holds >= 14.7 ms. */
+static inline unsigned rp_latency_bucket(uint64_t ns)
+{
+	if (ns < 4)
+		return (unsigned)ns;
+	unsigned e = 63u - (unsigned)__builtin_clzll(ns);
+	unsigned b = (e - 1) * 4 + (unsigned)((ns >> (e - 2)) & 3);
+	return b < RP_LAT_BUCKETS ? b : RP_LAT_BUCKETS - 1;
+}
+
+/* Smallest duration that falls in bucket b. */
+static inline uint64_t rp_latency_floor(unsigned b)
+{
+	if (b < 4)
+		return b;
+	unsigned e = b / 4 + 1;
+	return (4ull | (b % 4)) << (e - 2);
+}
 
 /* Namespaces for --isolate (a step's mounts, swap and network stay inside). */
 enum {
@@ -45,12 +85,14 @@ struct rp_exec_options {
 	uint64_t step_timeout_ns; /* 0: none */
 	uint64_t run_timeout_ns;  /* 0: none */
 	unsigned isolate;         /* RP_ISOLATE_* */
+	uint64_t rounds;          /* --repeat: run the whole program this many times (0 = 1) */
 };
 
 /* Written by the child as it goes, read by the parent (shared memory). */
 struct rp_live {
 	volatile uint32_t current;    /* index of the step in the kernel */
 	volatile uint64_t started_ns; /* CLOCK_MONOTONIC when it entered */
+	volatile uint64_t progress;   /* calls made so far: a repeated step is not blocked */
 	volatile int setup_errno;     /* isolation failed before the first step */
 	char setup_what[120];
 };
@@ -58,6 +100,7 @@ struct rp_live {
 struct rp_run {
 	struct rp_live *live;  /* shared mapping: live block, then the rows */
 	struct rp_row *rows;
+	struct rp_stats *stats; /* per step, or NULL when nothing repeats */
 	unsigned count;
 	pid_t pid;
 	int signal;            /* fatal signal of the child, or 0 */

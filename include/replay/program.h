@@ -50,7 +50,9 @@ struct rp_op {
 	uint32_t fixup_count;
 	uint32_t when_step;
 	uint8_t when_kind;
-	uint8_t forks; /* fork, clone, clone3: the new process exits at once */
+	uint8_t forks;   /* fork, clone, clone3: the new process exits at once */
+	uint8_t expects; /* the step has an expect: to check on every call */
+	uint32_t repeat; /* calls in a row (repeat:), at least 1 */
 };
 
 /* How an argument was built, kept for rendering (dry run, reports). */
@@ -102,6 +104,7 @@ struct rp_program {
 	struct rp_path_reloc *relocs;
 	unsigned reloc_count;
 	struct rp_sandbox_plan sandbox;
+	int repeats; /* some step has repeat: > 1 */
 	unsigned isolate; /* RP_ISOLATE_* the spec asks for */
 	struct rp_arena arena;
 };

@@ -34,6 +34,8 @@ struct rp_report_context {
 void rp_judge(const struct rp_program *prog, const struct rp_run *run, struct rp_judgement *j);
 void rp_judgement_free(struct rp_judgement *j);
 const char *rp_verdict_word(enum rp_verdict v);
+/* Median latency of a repeated step's timed calls, to a quarter octave (about 12%). */
+uint64_t rp_stats_median(const struct rp_stats *st);
 /* "-1 ENOENT", "3", "skipped", ... into buf. */
 const char *rp_row_result(const struct rp_row *row, char *buf, size_t size);
 

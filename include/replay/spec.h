@@ -95,6 +95,7 @@ struct rp_step {
 	unsigned args_count;
 	struct rp_when *when;
 	struct rp_expect *expect;
+	char *repeat;
 	char *comment;
 };
 

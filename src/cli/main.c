@@ -44,6 +44,7 @@ static void usage(FILE *out)
 	      "  --step-timeout S      kill a step still in the kernel after S seconds (default 5,\n"
 	      "                        0: never)\n"
 	      "  --timeout S           kill the run after S seconds (default: no limit)\n"
+	      "  --repeat N            run the whole spec N times in one process; rows add up\n"
 	      "  --isolate[=LIST]      run in new namespaces: user,mount (default), net, pid\n"
 	      "  --no-isolate          run in replay's own namespaces, whatever the spec says\n"
 	      "  --version, --help\n"
@@ -253,6 +254,7 @@ int main(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'},
 		{"step-timeout", required_argument, NULL, 's'}, {"timeout", required_argument, NULL, 't'},
 		{"isolate", optional_argument, NULL, 'i'}, {"no-isolate", no_argument, NULL, 'I'},
+		{"repeat", required_argument, NULL, 'r'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -280,6 +282,15 @@ int main(int argc, char **argv)
 			o.isolate_set = 1;
 			o.exec.isolate = 0;
 			break;
+		case 'r': {
+			int64_t n;
+			if (rp_parse_number(optarg, &n) != 0 || n < 1) {
+				fprintf(stderr, "replay: --repeat takes a count of at least 1\n");
+				return EXIT_USAGE;
+			}
+			o.exec.rounds = (uint64_t)n;
+			break;
+		}
 		case 'h': usage(stdout); return EXIT_PASS;
 		case 'V': puts("replay " REPLAY_VERSION); return EXIT_PASS;
 		default: usage(stderr); return EXIT_USAGE;

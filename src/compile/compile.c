@@ -417,6 +417,28 @@ static int compile_args(struct rp_build *b, const struct rp_step *s, struct rp_o
 	return rc;
 }
 
+static int compile_repeat(struct rp_build *b, const struct rp_step *s, struct rp_op *op)
+{
+	int64_t n = 1;
+	op->repeat = 1;
+	if (!s->repeat)
+		return 0;
+	size_t mark = rp_path_push(b, "repeat");
+	int rc = 0;
+	if (rp_parse_number(s->repeat, &n) != 0 || n < 1 || n > UINT32_MAX) {
+		rp_error(b, "repeat '%s' is not a count from 1 to %u", s->repeat, UINT32_MAX);
+		rc = -1;
+	} else if (n > 1 && op->forks) {
+		rp_error(b, "%s cannot be repeated: every call would leave a process behind", s->call);
+		rc = -1;
+	} else {
+		op->repeat = (uint32_t)n;
+		b->prog->repeats |= n > 1;
+	}
+	rp_path_pop(b, mark);
+	return rc;
+}
+
 static int compile_step(struct rp_build *b, unsigned i)
 {
 	const struct rp_step *s = &b->spec->steps[i];
@@ -437,6 +459,9 @@ static int compile_step(struct rp_build *b, unsigned i)
 		rc = -1;
 	if (compile_args(b, s, op, info) != 0)
 		rc = -1;
+	if (compile_repeat(b, s, op) != 0)
+		rc = -1;
+	op->expects = !info->expect.any;
 	op->fixup_count = b->prog->fixup_count - op->fixup_first;
 	rp_path_pop(b, mark);
 	return rc;

@@ -50,15 +50,28 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* Progress seen last: a repeated step that keeps returning is not blocked. */
+struct watch {
+	uint64_t progress;
+	uint64_t since;
+};
+
 static int in_kernel_too_long(const struct rp_run *run, const struct rp_exec_options *opt,
-			      uint64_t now)
+			      struct watch *w, uint64_t now)
 {
 	if (!opt->step_timeout_ns)
 		return 0;
-	uint32_t i = run->live->current;
+	uint64_t progress = run->live->progress;
 	uint64_t started = run->live->started_ns;
+	if (progress != w->progress) {
+		w->progress = progress;
+		w->since = now;
+	}
+	/* Stuck since the step entered, or since its last call returned if later. */
+	uint64_t stuck = started > w->since ? started : w->since;
+	uint32_t i = run->live->current;
 	return i < run->count && run->rows[i].state == RP_ROW_STARTED && started &&
-	       now > started + opt->step_timeout_ns;
+	       now > stuck + opt->step_timeout_ns;
 }
 
 static void wait_tick(int pidfd)
@@ -77,6 +90,7 @@ void rp_supervise(struct rp_run *run, const struct rp_exec_options *opt)
 	int pidfd = (int)syscall(SYS_pidfd_open, run->pid, 0);
 	uint64_t start = now_ns();
 	int status = 0, killed = 0;
+	struct watch w = {0, start};
 	for (;;) {
 		pid_t got = waitpid(run->pid, &status, killed ? 0 : WNOHANG);
 		if (got == run->pid)
@@ -87,7 +101,7 @@ void rp_supervise(struct rp_run *run, const struct rp_exec_options *opt)
 		if (!killed && interrupted) {
 			run->interrupted = interrupted;
 			killed = 1;
-		} else if (!killed && in_kernel_too_long(run, opt, now)) {
+		} else if (!killed && in_kernel_too_long(run, opt, &w, now)) {
 			run->blocked_step = (int)run->live->current;
 			killed = 1;
 		} else if (!killed && opt->run_timeout_ns && now > start + opt->run_timeout_ns) {

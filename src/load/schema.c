@@ -130,6 +130,7 @@ static const cyaml_schema_field_t step_fields[] = {
 			     CYAML_UNLIMITED),
 	CYAML_FIELD_MAPPING_PTR("when", OPT, struct rp_step, when, when_fields),
 	CYAML_FIELD_MAPPING_PTR("expect", OPT, struct rp_step, expect, expect_fields),
+	STR("repeat", struct rp_step, repeat),
 	STR("comment", struct rp_step, comment),
 	CYAML_FIELD_END,
 };

@@ -38,6 +38,32 @@ static const char *state_word(const struct rp_row *row, int signal)
 	return words[row->state];
 }
 
+/* Distribution of a repeated step: sampled latencies and an errno histogram. */
+static void stats_json(FILE *out, const struct rp_stats *st)
+{
+	if (st->timed)
+		fprintf(out, ", \"latency_ns\": {\"timed\": %llu, \"min\": %llu, \"median\": %llu, "
+			     "\"max\": %llu}",
+			(unsigned long long)st->timed, (unsigned long long)st->min_ns,
+			(unsigned long long)rp_stats_median(st), (unsigned long long)st->max_ns);
+	fputs(", \"errnos\": {", out);
+	int first = 1;
+	for (unsigned k = 0; k < RP_ERRNO_SLOTS && st->errnos[k].err; k++) {
+		const char *name = rp_errno_name(st->errnos[k].err);
+		fprintf(out, "%s", first ? "" : ", ");
+		if (name)
+			fprintf(out, "\"%s\": %llu", name, (unsigned long long)st->errnos[k].n);
+		else
+			fprintf(out, "\"errno %d\": %llu", st->errnos[k].err,
+				(unsigned long long)st->errnos[k].n);
+		first = 0;
+	}
+	if (st->other_errnos)
+		fprintf(out, "%s\"other\": %llu", first ? "" : ", ",
+			(unsigned long long)st->other_errnos);
+	fputc('}', out);
+}
+
 static void step_json(FILE *out, const struct rp_report_context *c, unsigned i)
 {
 	const struct rp_step_info *info = &c->prog->info[i];
@@ -50,8 +76,12 @@ static void step_json(FILE *out, const struct rp_report_context *c, unsigned i)
 	if (row->state == RP_ROW_DONE) {
 		fprintf(out, ", \"ret\": %lld, \"errno\": ", (long long)row->ret);
 		json_string(out, row->err ? rp_errno_name(row->err) : NULL);
-		fprintf(out, ", \"errno_number\": %d, \"time_ns\": %llu", row->err,
-			(unsigned long long)row->ns);
+		fprintf(out, ", \"errno_number\": %d, \"time_ns\": %llu, \"count\": %llu, "
+			     "\"failures\": %llu, \"unmet\": %llu", row->err,
+			(unsigned long long)row->ns, (unsigned long long)row->count,
+			(unsigned long long)row->failures, (unsigned long long)row->unmet);
+		if (c->run->stats)
+			stats_json(out, &c->run->stats[i]);
 	}
 	if (row->state == RP_ROW_UNAVAILABLE) {
 		fputs(", \"reason\": ", out);

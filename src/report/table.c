@@ -5,16 +5,43 @@
 
 #include "replay/report.h"
 
+static void format_duration(char *buf, size_t size, uint64_t ns)
+{
+	if (ns < 10000)
+		snprintf(buf, size, "%lluns", (unsigned long long)ns);
+	else if (ns < 10000000)
+		snprintf(buf, size, "%.1fus", (double)ns / 1e3);
+	else
+		snprintf(buf, size, "%.1fms", (double)ns / 1e6);
+}
+
+/* Time per call: the mean when the step ran more than once. */
 static void format_ns(char *buf, size_t size, const struct rp_row *row)
 {
-	if (row->state != RP_ROW_DONE)
+	if (row->state != RP_ROW_DONE || !row->count)
 		snprintf(buf, size, "-");
-	else if (row->ns < 10000)
-		snprintf(buf, size, "%lluns", (unsigned long long)row->ns);
-	else if (row->ns < 10000000)
-		snprintf(buf, size, "%.1fus", (double)row->ns / 1e3);
 	else
-		snprintf(buf, size, "%.1fms", (double)row->ns / 1e6);
+		format_duration(buf, size, row->ns / row->count);
+}
+
+/* "1000000 calls, 0 failed; min/median/max 180ns/210ns/9.1us" */
+static const char *repeat_note(const struct rp_report_context *c, unsigned i, char *buf, size_t size)
+{
+	const struct rp_row *row = &c->run->rows[i];
+	const struct rp_stats *st = c->run->stats ? &c->run->stats[i] : NULL;
+	int n = snprintf(buf, size, "%llu calls, %llu failed", (unsigned long long)row->count,
+			 (unsigned long long)row->failures);
+	if (st && st->timed && n > 0 && (size_t)n < size) {
+		char lo[16], mid[16], hi[16];
+		format_duration(lo, sizeof(lo), st->min_ns);
+		format_duration(mid, sizeof(mid), rp_stats_median(st));
+		format_duration(hi, sizeof(hi), st->max_ns);
+		snprintf(buf + n, size - (size_t)n, "; min/median/max %s/%s/%s", lo, mid, hi);
+	}
+	if (row->unmet)
+		snprintf(buf + strlen(buf), size - strlen(buf), "; %llu UNMET expectation",
+			 (unsigned long long)row->unmet);
+	return buf;
 }
 
 static const char *mark(const struct rp_report_context *c, unsigned i, char *buf, size_t size)
@@ -38,6 +65,8 @@ static const char *mark(const struct rp_report_context *c, unsigned i, char *buf
 			snprintf(buf, size, "the process exited here, status %d", c->run->exit_code);
 		return buf;
 	default:
+		if (row->count > 1)
+			return repeat_note(c, i, buf, size);
 		return c->judgement->met[i] ? "" : "UNMET expectation";
 	}
 }
@@ -55,7 +84,7 @@ void rp_report_table(FILE *out, const struct rp_report_context *c)
 		const struct rp_row *row = &c->run->rows[i];
 		char result[64], t[32];
 		format_ns(t, sizeof(t), row);
-		char why[96];
+		char why[160];
 		const char *note = mark(c, i, why, sizeof(why));
 		fprintf(out, "%4u  %-16s %-16s %4ld  %-18s %9s%s%s\n", i + 1,
 			p->info[i].id ? p->info[i].id : "-", p->info[i].call, p->ops[i].nr,

@@ -93,5 +93,14 @@ for n, (line, pattern) in enumerate(zip(steps, expected)):
         reqs.append(m.group("req"))
 check_eq(len(set(reqs)), 1, "statmount, listmount and listns share one mnt_id_req (ref: req)")
 
+# repeat: N issues exactly N calls; --repeat R runs the program R times, in order.
+spec = f"{tmp}/rep.yaml"
+with open(spec, "w") as f:
+    f.write("name: rep\nsteps:\n  - {call: getppid, repeat: 5}\n  - {call: umask, args: [{int: 022}]}\n")
+proc, per_pid = strace_run(["--repeat", "3", spec], tmp, extra=["-e", "trace=getppid,umask"])
+check_eq(proc.returncode, 0, "repeat under strace: exit 0")
+calls = [l.split("(")[0] for lines in per_pid.values() for l in lines if l[:1].isalpha()]
+check_eq(calls, (["getppid"] * 5 + ["umask"]) * 3, "repeat 5 x --repeat 3: the exact call sequence")
+
 cleanup(tmp)
 finish()

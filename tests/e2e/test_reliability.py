@@ -69,6 +69,18 @@ check_eq(doc.get("summary", {}).get("timed_out"), True, "blocking step: timed_ou
 check(0.25 < took < 3, f"blocking step: stopped near its 0.3 s timeout (took {took:.2f} s)")
 no_debris("blocking step")
 
+# A repeated step that keeps returning is not blocked, however long it runs in all.
+spec2 = write_spec(tmp, "slow.yaml", """name: slow
+steps:
+  - call: nanosleep
+    repeat: 12
+    args: [{struct: {fields: [{i64: 0}, {i64: 50000000}]}}, {null: ~}]
+""")
+p = run(["--format", "json", "--step-timeout", "0.3", spec2], tmp)
+doc = report(p)
+check_eq((p.returncode, doc.get("verdict")), (0, "PASS"), "slow repeated step (0.6 s, 0.3 s timeout): PASS")
+check_eq(doc["steps"][0]["count"] if doc else None, 12, "slow repeated step: all 12 calls made")
+
 # The whole-run timeout.
 p = run(["--format", "json", "--step-timeout", "0", "--timeout", "0.3", spec], tmp)
 doc = report(p)

@@ -118,5 +118,37 @@ check(pid > 0, "fork returned the child's pid in the recorded row")
 check_eq(doc["steps"][1].get("ret"), pid, "wait4 reaped that child (it exited at once)")
 check_eq(doc["steps"][2]["expectation_met"], True, "expect ret -1 matches a failure")
 
+# repeat: one row per step, adding up every call; --repeat adds up whole rounds.
+spec = write_spec(tmp, "repeat.yaml", """name: repeat
+steps:
+  - {call: getppid, repeat: 1000}
+  - {call: close, args: [{int: -1}], repeat: 200, expect: {errno: [EBADF]}}
+  - {call: close, args: [{int: -1}], repeat: 10, expect: {ret: 0}}
+""")
+p = run(["--format", "json", spec], tmp)
+doc = json.loads(p.stdout)
+check(valid(doc), f"repeat report validates: {[e.message for e in VALIDATOR.iter_errors(doc)]}")
+st = doc["steps"]
+check_eq([s["count"] for s in st], [1000, 200, 10], "repeat: counts")
+check_eq([s["failures"] for s in st], [0, 200, 10], "repeat: failures")
+check_eq([s["unmet"] for s in st], [0, 0, 10], "repeat: every call checked against expect")
+check_eq([s["expectation_met"] for s in st], [True, True, False], "repeat: expectation per step")
+check_eq(st[1]["errnos"], {"EBADF": 200}, "repeat: errno histogram")
+check_eq(st[0]["errnos"], {}, "repeat: no errno for getppid")
+lat = st[0]["latency_ns"]
+check_eq(lat["timed"], 1000 // 64 + 1, "repeat: one call in 64 timed on its own")
+check(0 < lat["min"] <= lat["median"] <= lat["max"], f"repeat: min <= median <= max: {lat}")
+check(st[0]["time_ns"] >= lat["min"] * 1000, "repeat: total time covers every call")
+check_eq(doc["verdict"], "FAIL", "repeat: an unmet call fails the run")
+p = run(["--format", "json", "--repeat", "7", spec], tmp)
+doc = json.loads(p.stdout)
+check(valid(doc), "--repeat report validates")
+check_eq([s["count"] for s in doc["steps"]], [7000, 1400, 70], "--repeat 7: rows add up rounds")
+p = run(["--format", "json", "--repeat", "3", f"{SPECS}/mountfs-management.yaml"], tmp)
+doc = json.loads(p.stdout)
+check_eq(p.returncode, 0, "--repeat 3 of the seed spec passes")
+check(all(s["count"] == 3 for s in doc["steps"] if s["status"] in ("ok", "error")),
+      "--repeat 3: every step that ran, ran 3 times")
+
 cleanup(tmp)
 finish()
