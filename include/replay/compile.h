@@ -17,6 +17,7 @@
 
 struct rp_compile_options {
 	const char *arch; /* NULL: the arch replay runs on */
+	int render;       /* keep each argument's text (rp_step_info.arg_text) for printing */
 };
 
 struct rp_program *rp_compile(const struct rp_spec *spec, const struct rp_compile_options *opt,

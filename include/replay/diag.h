@@ -28,6 +28,7 @@ struct rp_diags {
 	/* The spec's text (owned), kept to place path diagnostics. */
 	unsigned char *source;
 	size_t source_len;
+	int reread; /* source was dropped after loading: read `file` again to place */
 	struct rp_diag *v;
 	unsigned count, cap;
 	unsigned errors, warnings;
@@ -43,6 +44,8 @@ void rp_diag_at(struct rp_diags *d, enum rp_severity sev, unsigned line, unsigne
 void rp_diag_path(struct rp_diags *d, enum rp_severity sev, const char *path,
 		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* Read `file` into source (src/load/schema.c); 0 or -1 with an error added. */
+int rp_diags_read_source(struct rp_diags *d);
 /* Fill in positions of path diagnostics from the spec's text (src/load/locate.c). */
 void rp_diags_locate(struct rp_diags *d);
 void rp_diags_print(struct rp_diags *d, FILE *out);

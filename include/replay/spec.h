@@ -116,6 +116,7 @@ struct rp_spec {
 	unsigned syscalls_count;
 	struct rp_step *steps;
 	unsigned steps_count;
+	struct rp_spec_mem *mem; /* not in the YAML: where all of this lives */
 };
 
 #endif

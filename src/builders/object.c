@@ -229,7 +229,7 @@ int rp_build_struct(struct rp_build *b, const struct rp_struct *s, uint64_t *ptr
 	b->diags = loud;
 	rp_diags_free(&quiet);
 	uint8_t *mem = rp_arena_alloc(&b->prog->arena, size ? size : 1, 16);
-	char *render = "{";
+	const char *render = "{";
 	size_t off = 0;
 	for (unsigned i = 0; i < s->fields_count; i++) {
 		size_t mark = rp_path_push(b, "fields.%u", i);
@@ -245,7 +245,7 @@ int rp_build_struct(struct rp_build *b, const struct rp_struct *s, uint64_t *ptr
 		off = align_up(off, w);
 		if (rp_build_field(b, f, mem + off, w, &ftext) != 0)
 			bad = 1;
-		render = rp_arena_printf(&b->prog->arena, "%s%s%s %s", render, i ? ", " : "",
+		render = rp_text(b, "%s%s%s %s", render, i ? ", " : "",
 					 f->type ? f->type : f->u8 ? "u8" : f->u16 ? "u16" : f->u32 ? "u32"
 					 : f->u64 ? "u64" : f->i8 ? "i8" : f->i16 ? "i16" : f->i32 ? "i32"
 					 : f->i64 ? "i64" : "ptr", ftext);
@@ -254,7 +254,7 @@ int rp_build_struct(struct rp_build *b, const struct rp_struct *s, uint64_t *ptr
 	}
 	*ptr = (uint64_t)(uintptr_t)mem;
 	rp_object_built(b, s->name, mem);
-	*text = rp_arena_printf(&b->prog->arena, "%s}", render);
+	*text = rp_text(b, "%s}", render);
 	return bad ? -1 : 0;
 }
 
@@ -278,8 +278,8 @@ int rp_build_buffer(struct rp_build *b, const struct rp_buffer *buf, uint64_t *p
 	}
 	*ptr = (uint64_t)(uintptr_t)mem;
 	rp_object_built(b, buf->name, mem);
-	*text = buf->name ? rp_arena_printf(&b->prog->arena, "%s[%zu]", buf->name, size)
-			  : rp_arena_printf(&b->prog->arena, "buffer[%zu]", size);
+	*text = buf->name ? rp_text(b, "%s[%zu]", buf->name, size)
+			  : rp_text(b, "buffer[%zu]", size);
 	return 0;
 }
 
@@ -293,7 +293,7 @@ int rp_build_bytes(struct rp_build *b, const struct rp_bytes *by, uint64_t *ptr,
 	decode_hex(by->hex, mem, &size);
 	*ptr = (uint64_t)(uintptr_t)mem;
 	rp_object_built(b, by->name, mem);
-	*text = by->name ? rp_arena_printf(&b->prog->arena, "&%s", by->name)
-			 : rp_arena_printf(&b->prog->arena, "bytes[%zu]", size);
+	*text = by->name ? rp_text(b, "&%s", by->name)
+			 : rp_text(b, "bytes[%zu]", size);
 	return 0;
 }

@@ -173,7 +173,7 @@ static int build_flags(struct rp_build *b, const struct rp_value *v, int64_t *ou
 {
 	uint64_t acc = 0;
 	int bad = 0;
-	char *joined = NULL;
+	const char *joined = NULL;
 	for (unsigned i = 0; i < v->flags_count; i++) {
 		size_t mark = rp_path_push(b, "flags.%u", i);
 		int64_t term;
@@ -182,8 +182,7 @@ static int build_flags(struct rp_build *b, const struct rp_value *v, int64_t *ou
 		else
 			acc |= (uint64_t)term;
 		rp_path_pop(b, mark);
-		joined = joined ? rp_arena_printf(&b->prog->arena, "%s|%s", joined, v->flags[i])
-				: rp_arena_strdup(&b->prog->arena, v->flags[i]);
+		joined = joined ? rp_text(b, "%s|%s", joined, v->flags[i]) : rp_text(b, "%s", v->flags[i]);
 	}
 	*out = (int64_t)acc;
 	*text = joined;
@@ -192,6 +191,8 @@ static int build_flags(struct rp_build *b, const struct rp_value *v, int64_t *ou
 
 static const char *quote(struct rp_build *b, const char *s)
 {
+	if (!b->render)
+		return NULL;
 	size_t n = strlen(s);
 	char *q = rp_arena_alloc(&b->prog->arena, n * 4 + 3, 1), *p = q;
 	*p++ = '"';
@@ -221,7 +222,7 @@ static int build_reference(struct rp_build *b, const char *id, enum builder k, v
 		rp_warning(b, "step '%s' calls %s, which does not return a file descriptor", id,
 			   b->prog->info[src].call);
 	rp_add_fixup(b, dst, width, src, k == B_FD ? RP_REF_FD : RP_REF_RET);
-	*text = rp_arena_printf(&b->prog->arena, "%s(%s)", k == B_FD ? "fd" : "ret", id);
+	*text = rp_text(b, "%s(%s)", k == B_FD ? "fd" : "ret", id);
 	return 0;
 }
 
@@ -231,7 +232,7 @@ static int build_path(struct rp_build *b, const char *rel, uint64_t *slot, const
 		return -1;
 	rp_add_reloc(b, slot, rel);
 	*text = strcmp(rel, ".") == 0 ? "\"<sandbox>\""
-				      : rp_arena_printf(&b->prog->arena, "\"<sandbox>/%s\"", rel);
+				      : rp_text(b, "\"<sandbox>/%s\"", rel);
 	return 0;
 }
 
@@ -271,7 +272,7 @@ static int pointer_builder(struct rp_build *b, const struct rp_value *v, enum bu
 		break;
 	case B_REF:
 		rc = rp_object_ref(b, v->ref, slot);
-		*text = rp_arena_printf(&b->prog->arena, "&%s", v->ref);
+		*text = rp_text(b, "&%s", v->ref);
 		break;
 	default:
 		break;
@@ -339,7 +340,7 @@ static int scalar_builder(struct rp_build *b, const struct rp_value *v, enum bui
 		size_t size = 0;
 		rc = rp_object_size(b, v->sizeof_, &size);
 		val = (int64_t)size;
-		*text = rp_arena_printf(&b->prog->arena, "%zu", size);
+		*text = rp_text(b, "%zu", size);
 		break;
 	}
 	default: /* width keys */

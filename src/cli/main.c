@@ -54,14 +54,15 @@ static void usage(FILE *out)
 }
 
 /* Load and compile one spec, printing diagnostics; NULL on error. */
-static struct rp_program *build(const char *file, const char *arch, struct rp_spec **spec_out)
+static struct rp_program *build(const char *file, const char *arch, int render,
+				struct rp_spec **spec_out)
 {
 	struct rp_diags diags;
 	rp_diags_init(&diags, file);
 	struct rp_spec *spec = rp_spec_load(file, &diags);
 	struct rp_program *prog = NULL;
 	if (spec) {
-		struct rp_compile_options opt = {.arch = arch};
+		struct rp_compile_options opt = {.arch = arch, .render = render};
 		prog = rp_compile(spec, &opt, &diags);
 	}
 	rp_diags_print(&diags, stderr);
@@ -103,7 +104,7 @@ static int run_spec(const char *file, const struct options *o)
 		return EXIT_USAGE;
 	}
 	struct rp_spec *spec;
-	struct rp_program *prog = build(file, o->arch, &spec);
+	struct rp_program *prog = build(file, o->arch, o->dry_run, &spec);
 	if (!prog)
 		return EXIT_USAGE;
 	if (o->dry_run) {
@@ -158,7 +159,7 @@ out:
 static int check_one(const char *file, const struct options *o)
 {
 	struct rp_spec *spec;
-	struct rp_program *prog = build(file, o->arch, &spec);
+	struct rp_program *prog = build(file, o->arch, 0, &spec);
 	if (!prog)
 		return EXIT_USAGE;
 	printf("%s: ok (%u steps, %s)\n", file, prog->step_count, prog->arch);

@@ -8,15 +8,21 @@
 #include <string.h>
 
 #define RP_ARENA_CHUNK (64 * 1024)
+#define RP_ARENA_CHUNK_MAX (4 * 1024 * 1024)
 
 struct rp_arena_chunk {
 	struct rp_arena_chunk *next;
 	max_align_t data[];
 };
 
+/* Chunks double up to 4 MiB: few allocations for big specs, and chunks that
+ * size come from mmap already zeroed, so calloc need not clear them. */
 static int arena_grow(struct rp_arena *a, size_t need)
 {
-	size_t cap = need > RP_ARENA_CHUNK ? need : RP_ARENA_CHUNK;
+	size_t next = a->cap ? a->cap * 2 : RP_ARENA_CHUNK;
+	if (next > RP_ARENA_CHUNK_MAX)
+		next = RP_ARENA_CHUNK_MAX;
+	size_t cap = need > next ? need : next;
 	struct rp_arena_chunk *c = calloc(1, sizeof(*c) + cap);
 	if (!c)
 		return -1;

@@ -45,6 +45,7 @@ struct rp_build {
 	struct rp_diags *diags;
 	const struct rp_spec *spec;
 	const char *arch;
+	int render; /* keep argument texts (dry runs): otherwise they cost memory for nothing */
 	unsigned step;
 	char path[512];
 	size_t path_len;
@@ -59,6 +60,8 @@ struct rp_build {
 size_t rp_path_push(struct rp_build *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void rp_path_pop(struct rp_build *b, size_t mark);
 void rp_error(struct rp_build *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Text for rendering a value; NULL unless the compile renders. */
+const char *rp_text(struct rp_build *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void rp_warning(struct rp_build *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* src/builders/value.c */

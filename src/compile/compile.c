@@ -52,6 +52,21 @@ void rp_error(struct rp_build *b, const char *fmt, ...)
 	va_end(ap);
 }
 
+const char *rp_text(struct rp_build *b, const char *fmt, ...)
+{
+	if (!b->render)
+		return NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	char *s = rp_arena_alloc(&b->prog->arena, (size_t)n + 1, 1);
+	va_start(ap, fmt);
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return s;
+}
+
 void rp_warning(struct rp_build *b, const char *fmt, ...)
 {
 	va_list ap;
@@ -559,6 +574,7 @@ struct rp_program *rp_compile(const struct rp_spec *spec, const struct rp_compil
 		abort();
 	*b = (struct rp_build){.prog = prog, .diags = diags, .spec = spec};
 	b->arch = opt && opt->arch ? opt->arch : rp_native_arch();
+	b->render = opt && opt->render;
 	prog->name = spec->name;
 	prog->arch = b->arch;
 	prog->step_count = spec->steps_count;

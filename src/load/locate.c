@@ -140,6 +140,8 @@ void rp_diags_locate(struct rp_diags *d)
 			w.pending++;
 	if (!w.pending)
 		return;
+	if (!d->source && d->reread && rp_diags_read_source(d) != 0)
+		return;
 	if (!d->source)
 		return;
 	yaml_parser_t parser;
@@ -159,6 +161,8 @@ void rp_diags_locate(struct rp_diags *d)
 int rp_diags_position_of(struct rp_diags *d, const char *path, unsigned *line, unsigned *col)
 {
 	struct rp_diags probe;
+	if (!d->source && d->reread && rp_diags_read_source(d) != 0)
+		return -1;
 	rp_diags_init(&probe, d->file);
 	probe.source = d->source; /* borrowed */
 	probe.source_len = d->source_len;

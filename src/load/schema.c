@@ -14,6 +14,7 @@
 #include <yaml.h>
 
 #include "replay/load.h"
+#include "spec_mem.h"
 #include "validate.h"
 
 #define OPT (CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL)
@@ -230,17 +231,16 @@ static void lower_first(char *s)
 		s[0] = (char)(s[0] - 'A' + 'a');
 }
 
-static const cyaml_config_t *config(struct cyaml_report *r)
+static cyaml_config_t config(struct cyaml_report *r, struct rp_spec_mem *mem)
 {
-	static cyaml_config_t cfg;
-	cfg = (cyaml_config_t){
+	return (cyaml_config_t){
 		.log_fn = log_hook,
 		.log_ctx = r,
-		.mem_fn = cyaml_mem,
+		.mem_fn = rp_spec_mem_fn,
+		.mem_ctx = mem,
 		.log_level = CYAML_LOG_ERROR,
 		.flags = CYAML_CFG_NO_ALIAS,
 	};
-	return &cfg;
 }
 
 /* A "---" or "..." line: where a second YAML document could begin. */
@@ -260,8 +260,16 @@ static struct rp_spec *load_source(struct rp_diags *diags)
 {
 	struct cyaml_report report = {0};
 	struct rp_spec *spec = NULL;
-	cyaml_err_t err = cyaml_load_data(diags->source, diags->source_len, config(&report),
-					  &spec_schema, (cyaml_data_t **)&spec, NULL);
+	struct rp_spec_mem *mem = rp_spec_mem_new();
+	if (!mem)
+		abort();
+	cyaml_config_t cfg = config(&report, mem);
+	cyaml_err_t err = cyaml_load_data(diags->source, diags->source_len, &cfg, &spec_schema,
+					  (cyaml_data_t **)&spec, NULL);
+	if (err == CYAML_OK && spec)
+		spec->mem = mem;
+	else
+		rp_spec_mem_free(mem);
 	if (err == CYAML_OK && spec && !has_document_marker(diags->source, diags->source_len))
 		return spec;
 	if (err == CYAML_OK && spec) {
@@ -288,12 +296,12 @@ static struct rp_spec *load_source(struct rp_diags *diags)
 
 #define MAX_SPEC_BYTES (256u << 20)
 
-struct rp_spec *rp_spec_load(const char *file, struct rp_diags *diags)
+int rp_diags_read_source(struct rp_diags *diags)
 {
-	FILE *f = fopen(file, "rb");
+	FILE *f = fopen(diags->file, "rb");
 	if (!f) {
 		rp_diag_at(diags, RP_ERROR, 0, 0, "cannot open spec: %s", strerror(errno));
-		return NULL;
+		return -1;
 	}
 	size_t cap = 1 << 16, len = 0;
 	unsigned char *text = malloc(cap);
@@ -314,12 +322,28 @@ struct rp_spec *rp_spec_load(const char *file, struct rp_diags *diags)
 		free(text);
 		rp_diag_at(diags, RP_ERROR, 0, 0, "cannot read spec (larger than %u MiB?)",
 			   MAX_SPEC_BYTES >> 20);
-		return NULL;
+		return -1;
 	}
 	free(diags->source);
 	diags->source = text;
 	diags->source_len = len;
-	return load_source(diags);
+	return 0;
+}
+
+struct rp_spec *rp_spec_load(const char *file, struct rp_diags *diags)
+{
+	diags->file = file;
+	if (rp_diags_read_source(diags) != 0)
+		return NULL;
+	struct rp_spec *spec = load_source(diags);
+	if (spec && !diags->count) {
+		/* Compile errors are rare: the file is read again if they need placing. */
+		free(diags->source);
+		diags->source = NULL;
+		diags->source_len = 0;
+		diags->reread = 1;
+	}
+	return spec;
 }
 
 struct rp_spec *rp_spec_load_data(const void *data, size_t len, struct rp_diags *diags)
@@ -335,7 +359,6 @@ struct rp_spec *rp_spec_load_data(const void *data, size_t len, struct rp_diags 
 
 void rp_spec_free(struct rp_spec *spec)
 {
-	struct cyaml_report report = {0};
 	if (spec)
-		cyaml_free(config(&report), &spec_schema, spec, 0);
+		rp_spec_mem_free(spec->mem); /* the spec itself lives there too */
 }

@@ -36,7 +36,7 @@ static struct compiled compile_text(const char *yaml)
 	rp_diags_init(&c.diags, c.file);
 	c.spec = rp_spec_load(c.file, &c.diags);
 	if (c.spec)
-		c.prog = rp_compile(c.spec, NULL, &c.diags);
+		c.prog = rp_compile(c.spec, &(struct rp_compile_options){.render = 1}, &c.diags);
 	rp_diags_locate(&c.diags);
 	return c;
 }
