@@ -19,6 +19,7 @@
 #define RP_MAX_ARGS 6
 
 enum rp_ref_kind {
+	RP_REF_LOAD, /* an integer the step wrote into memory (from), if it succeeded, else -1 */
 	RP_REF_FD,  /* the step's return value if it succeeded, else -1 */
 	RP_REF_RET, /* the kernel's raw return value: -errno on failure, -1 if it did not run */
 };
@@ -26,9 +27,12 @@ enum rp_ref_kind {
 /* "Before step N runs, store the result of step src into dst (width bytes)." */
 struct rp_fixup {
 	void *dst;
+	const void *from;  /* RP_REF_LOAD: where the step wrote it */
 	uint32_t src;
 	uint8_t width;
 	uint8_t kind;
+	uint8_t from_width;
+	uint8_t from_signed;
 };
 
 /* A pointer slot that receives the absolute path of a sandbox entry. */
@@ -58,7 +62,7 @@ struct rp_op {
 /* How an argument was built, kept for rendering (dry run, reports). */
 enum rp_arg_kind {
 	RP_ARG_INT, RP_ARG_CONST, RP_ARG_FLAGS, RP_ARG_CSTRING, RP_ARG_PATH,
-	RP_ARG_FD, RP_ARG_RET, RP_ARG_NULL, RP_ARG_OBJECT, RP_ARG_SIZEOF,
+	RP_ARG_FD, RP_ARG_RET, RP_ARG_NULL, RP_ARG_OBJECT, RP_ARG_SIZEOF, RP_ARG_LOAD,
 };
 
 struct rp_expectation {

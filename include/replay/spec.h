@@ -39,6 +39,13 @@ struct rp_bytes {
 	char *hex;
 };
 
+/* An integer an earlier step's call wrote into a named object (out-parameters). */
+struct rp_load {
+	char *from;
+	char *offset;
+	char *type;
+};
+
 /*
  * One argument or struct field: a mapping with exactly one builder key.
  * Struct fields may instead use a width key (u8 .. i64) holding a scalar,
@@ -60,6 +67,7 @@ struct rp_value {
 	struct rp_bytes *bytes;
 	char *sizeof_;
 	char *ref;
+	struct rp_load *load;
 	/* struct fields only */
 	char *type;
 	char *u8, *u16, *u32, *u64, *i8, *i16, *i32, *i64;

@@ -36,7 +36,7 @@ static void register_object(struct rp_build *b, const char *name, const struct r
 			abort();
 	}
 	b->objects[b->object_count++] = (struct rp_object){
-		.name = name, .value = v, .path = strdup(b->path)};
+		.name = name, .value = v, .path = strdup(b->path), .last_step = -1};
 }
 
 /* First pass: every named object, wherever it is, so sizeof can look ahead. */
@@ -187,14 +187,79 @@ int rp_object_ref(struct rp_build *b, const char *name, uint64_t *ptr)
 		return -1;
 	}
 	*ptr = (uint64_t)(uintptr_t)b->objects[i].mem;
+	b->objects[i].last_step = (int)b->step;
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	unsigned width;
+	int is_signed;
+} load_types[] = {
+	{"u8", 1, 0}, {"u16", 2, 0}, {"u32", 4, 0}, {"u64", 8, 0},
+	{"i8", 1, 1}, {"i16", 2, 1}, {"i32", 4, 1}, {"i64", 8, 1},
+};
+
+/* "The i32 at offset 4 of fds, as the last step that passed fds left it." */
+int rp_build_load(struct rp_build *b, const struct rp_load *l, void *dst, unsigned width,
+		  const char **text)
+{
+	unsigned i = 0;
+	size_t mark = rp_path_push(b, "from");
+	int rc = find_object(b, "load", l->from, &i);
+	rp_path_pop(b, mark);
+	if (rc != 0)
+		return -1;
+	struct rp_object *o = &b->objects[i];
+	size_t t;
+	for (t = 0; t < sizeof(load_types) / sizeof(load_types[0]); t++)
+		if (strcmp(l->type, load_types[t].name) == 0)
+			break;
+	if (t == sizeof(load_types) / sizeof(load_types[0])) {
+		mark = rp_path_push(b, "type");
+		rp_error(b, "load type '%s' is not one of u8, u16, u32, u64, i8, i16, i32, i64", l->type);
+		rp_path_pop(b, mark);
+		return -1;
+	}
+	int64_t off = 0;
+	if (l->offset) {
+		mark = rp_path_push(b, "offset");
+		if (rp_parse_number(l->offset, &off) != 0 || off < 0) {
+			rp_error(b, "offset '%s' is not a byte offset", l->offset);
+			rp_path_pop(b, mark);
+			return -1;
+		}
+		rp_path_pop(b, mark);
+	}
+	size_t size = 0;
+	if (rp_object_size(b, l->from, &size) != 0)
+		return -1;
+	if ((uint64_t)off + load_types[t].width > size) {
+		rp_error(b, "%s at offset %lld is past the end of '%s' (%zu bytes)", l->type,
+			 (long long)off, l->from, size);
+		return -1;
+	}
+	if (!o->mem || o->last_step < 0 || (unsigned)o->last_step >= b->step) {
+		rp_error(b, "no earlier step passes '%s' to the kernel: load reads what a previous "
+			    "step's call wrote", l->from);
+		return -1;
+	}
+	rp_add_fixup(b, dst, width, (unsigned)o->last_step, RP_REF_LOAD);
+	struct rp_fixup *f = &b->prog->fixups[b->prog->fixup_count - 1];
+	f->from = (const uint8_t *)o->mem + off;
+	f->from_width = (uint8_t)load_types[t].width;
+	f->from_signed = (uint8_t)load_types[t].is_signed;
+	*text = rp_text(b, "%s(%s+%lld)", l->type, l->from, (long long)off);
 	return 0;
 }
 
 void rp_object_built(struct rp_build *b, const char *name, void *mem)
 {
 	unsigned i = 0;
-	if (name && rp_names_get(&b->object_names, name, &i) == 0 && !b->objects[i].mem)
+	if (name && rp_names_get(&b->object_names, name, &i) == 0 && !b->objects[i].mem) {
 		b->objects[i].mem = mem;
+		b->objects[i].last_step = (int)b->step;
+	}
 }
 
 int rp_object_size(struct rp_build *b, const char *name, size_t *size)

@@ -36,6 +36,7 @@ struct rp_object {
 	const struct rp_value *value;
 	char *path;      /* node path of its definition */
 	void *mem;       /* where it was built; NULL until then */
+	int last_step;   /* last step so far that passed it to the kernel, -1 if none */
 	size_t size;
 	int size_state;  /* 0 unknown, 1 computing, 2 known, -1 invalid */
 };
@@ -71,6 +72,8 @@ int rp_build_arg(struct rp_build *b, const struct rp_value *v, uint64_t *slot, c
 void rp_collect_objects(struct rp_build *b, const struct rp_value *v);
 int rp_object_size(struct rp_build *b, const char *name, size_t *size);
 int rp_object_ref(struct rp_build *b, const char *name, uint64_t *ptr);
+int rp_build_load(struct rp_build *b, const struct rp_load *l, void *dst, unsigned width,
+		  const char **text);
 void rp_object_built(struct rp_build *b, const char *name, void *mem);
 int rp_build_struct(struct rp_build *b, const struct rp_struct *s, uint64_t *ptr, const char **text);
 int rp_build_buffer(struct rp_build *b, const struct rp_buffer *buf, uint64_t *ptr, const char **text);

@@ -23,13 +23,28 @@ static inline uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* An integer of from_width bytes the kernel wrote, widened by its signedness. */
+static inline uint64_t load_value(const struct rp_fixup *f)
+{
+	switch (f->from_width) {
+	case 1: { uint8_t x; memcpy(&x, f->from, 1); return f->from_signed ? (uint64_t)(int8_t)x : x; }
+	case 2: { uint16_t x; memcpy(&x, f->from, 2); return f->from_signed ? (uint64_t)(int16_t)x : x; }
+	case 4: { uint32_t x; memcpy(&x, f->from, 4); return f->from_signed ? (uint64_t)(int32_t)x : x; }
+	default: { uint64_t x; memcpy(&x, f->from, 8); return x; }
+	}
+}
+
 static inline void apply_fixups(const struct rp_program *prog, const struct rp_op *op,
 				const struct rp_row *rows)
 {
 	for (uint32_t i = 0; i < op->fixup_count; i++) {
 		const struct rp_fixup *f = &prog->fixups[op->fixup_first + i];
 		const struct rp_row *src = &rows[f->src];
-		uint64_t v = (uint64_t)(f->kind == RP_REF_FD ? rp_row_fd(src) : rp_row_raw(src));
+		uint64_t v;
+		if (f->kind == RP_REF_LOAD)
+			v = src->state == RP_ROW_DONE && src->err == 0 ? load_value(f) : (uint64_t)-1;
+		else
+			v = (uint64_t)(f->kind == RP_REF_FD ? rp_row_fd(src) : rp_row_raw(src));
 		switch (f->width) {
 		case 1: *(uint8_t *)f->dst = (uint8_t)v; break;
 		case 2: { uint16_t x = (uint16_t)v; memcpy(f->dst, &x, 2); break; }

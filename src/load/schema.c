@@ -51,6 +51,13 @@ static const cyaml_schema_field_t bytes_fields[] = {
 	CYAML_FIELD_END,
 };
 
+static const cyaml_schema_field_t load_fields[] = {
+	REQ_STR("from", struct rp_load, from),
+	STR("offset", struct rp_load, offset),
+	REQ_STR("type", struct rp_load, type),
+	CYAML_FIELD_END,
+};
+
 /* Values nest through structs, so the schema refers to itself. */
 static const cyaml_schema_value_t value_entry;
 
@@ -77,6 +84,7 @@ static const cyaml_schema_field_t value_fields[] = {
 	CYAML_FIELD_MAPPING_PTR("bytes", OPT, struct rp_value, bytes, bytes_fields),
 	STR("sizeof", struct rp_value, sizeof_),
 	STR("ref", struct rp_value, ref),
+	CYAML_FIELD_MAPPING_PTR("load", OPT, struct rp_value, load, load_fields),
 	STR("type", struct rp_value, type),
 	STR("u8", struct rp_value, u8),
 	STR("u16", struct rp_value, u16),

@@ -268,6 +268,40 @@ static void test_references_compile(void)
  * one received: the fd of a failed step must arrive as -1 (mask 0777), the
  * fd of a successful one as itself, and a skipped step must not run.
  */
+/* load: values the kernel wrote into an object, read back just before a later step. */
+static void test_load_run(void)
+{
+	struct compiled c = compile_text(
+		"name: t\n"
+		"steps:\n"
+		"  - {id: p, call: pipe2, args: [{buffer: {name: fds, size: 8}}, {int: 0}]}\n"
+		"  - {call: umask, args: [{load: {from: fds, offset: 4, type: i32}}]}\n"
+		"  - {id: probe1, call: umask, args: [{int: 022}]}\n"
+		"  - {call: write, args: [{int: 1}, {ref: fds}, {int: 0}]}\n"
+		"  - {call: umask, args: [{load: {from: fds, type: u8}}]}\n"
+		"  - {id: probe2, call: umask, args: [{int: 022}]}\n"
+		"  - {id: bad, call: pipe2, args: [{buffer: {name: f2, size: 8, fill: 0x77}}, {int: -1}]}\n"
+		"  - {call: umask, args: [{load: {from: f2, type: i32}}]}\n"
+		"  - {id: probe3, call: umask, args: [{int: 022}]}\n"
+		"  - {call: close, args: [{load: {from: fds, type: i32}}]}\n");
+	CHECK(c.prog != NULL);
+	if (!c.prog)
+		return release(&c);
+	CHECK_INT(c.prog->fixups[0].kind, RP_REF_LOAD);
+	CHECK_INT(c.prog->fixups[0].src, 0);
+	CHECK_INT(c.prog->fixups[1].src, 3); /* the write passed fds last */
+	struct rp_run run;
+	CHECK_INT(rp_execute(c.prog, NULL, &run), 0);
+	CHECK_INT(run.rows[0].ret, 0);
+	CHECK(run.rows[2].ret >= 3);                /* umask got fds[1], an fd number */
+	CHECK_INT(run.rows[5].ret, run.rows[2].ret - 1); /* fds[0] = fds[1] - 1 */
+	CHECK_INT(run.rows[6].err, 22);
+	CHECK_INT(run.rows[8].ret, 0777);            /* a failed producer gives -1 */
+	CHECK_INT(run.rows[9].ret, 0);
+	rp_run_free(&run);
+	release(&c);
+}
+
 static void test_references_run(void)
 {
 	struct compiled c = compile_text(
@@ -445,6 +479,16 @@ static void test_errors(void)
 		 "repeat '0' is not a count from 1 to 4294967295"},
 		{"name: t\nsteps:\n  - {call: fork, repeat: 2}\n", 3, 26,
 		 "fork cannot be repeated: every call would leave a process behind"},
+		{"name: t\nsteps:\n  - {call: close, args: [{load: {from: nope, type: i32}}]}\n", 3, 40,
+		 "load names no object 'nope' (name a struct, buffer or bytes with name:)"},
+		{"name: t\nsteps:\n  - {call: pipe, args: [{buffer: {name: f, size: 8}}]}\n"
+		 "  - {call: close, args: [{load: {from: f, offset: 6, type: i32}}]}\n", 4, 33,
+		 "i32 at offset 6 is past the end of 'f' (8 bytes)"},
+		{"name: t\nsteps:\n  - {call: pipe, args: [{buffer: {name: f, size: 8}}]}\n"
+		 "  - {call: close, args: [{load: {from: f, type: int}}]}\n", 4, 49,
+		 "load type 'int' is not one of u8, u16, u32, u64, i8, i16, i32, i64"},
+		{"name: t\nsteps:\n  - {call: pipe, args: [{buffer: {name: f, size: 8}}, {load: {from: f, type: i32}}]}\n",
+		 3, 62, "no earlier step passes 'f' to the kernel: load reads what a previous step's call wrote"},
 		{"", 1, 1, "the spec is empty: it needs at least name: and steps:"},
 		{"# only a comment\n", 1, 1, "the spec is empty: it needs at least name: and steps:"},
 		{"name: t\nsandbox: {files: [{name: e/}]}\nsteps: [{call: getpid}]\n", 2, 26,
@@ -481,6 +525,7 @@ int main(void)
 	test_modes_and_warnings();
 	test_references_compile();
 	test_references_run();
+	test_load_run();
 	test_crash_keeps_rows();
 	test_arch_numbers();
 	test_overrides_and_unavailable();
