@@ -30,5 +30,7 @@ void rp_program_bind_sandbox(struct rp_program *prog, const char *dir);
 /* Strict number parsing: decimal, 0x hex, 0o/0 octal, 0b binary, optional sign,
  * no trailing characters.  Returns 0 on success. */
 int rp_parse_number(const char *s, int64_t *out);
+/* "0.5" -> 500000000 ns: decimal seconds, not negative.  Returns 0 on success. */
+int rp_parse_seconds(const char *text, uint64_t *ns);
 
 #endif

@@ -31,6 +31,7 @@ enum rp_row_state {
 struct rp_row {
 	int64_t ret;       /* last call's return value */
 	int32_t err;       /* last call's errno, 0 if it succeeded */
+	int32_t pid;       /* process that ran it (a process: group's child has its own) */
 	uint8_t state;
 	uint64_t ns;       /* wall time of all its calls (per call: ns / count) */
 	uint64_t count;    /* calls made */

@@ -22,6 +22,8 @@ enum rp_ref_kind {
 	RP_REF_LOAD, /* an integer the step wrote into memory (from), if it succeeded, else -1 */
 	RP_REF_FD,  /* the step's return value if it succeeded, else -1 */
 	RP_REF_RET, /* the kernel's raw return value: -errno on failure, -1 if it did not run */
+	RP_REF_PID, /* the pid of the process running the step */
+	RP_REF_TID, /* its thread id */
 };
 
 /* "Before step N runs, store the result of step src into dst (width bytes)." */
@@ -47,6 +49,17 @@ enum rp_when_kind {
 	RP_WHEN_FAILED, /* run only if step `when_step` ran and returned an error */
 };
 
+/* What an op does.  Groups compile to a begin op, their body, and an end op
+ * that jumps (Lua-style: one flat array, a small loop over it). */
+enum rp_op_kind {
+	RP_OP_CALL,  /* one syscall (repeat: times) */
+	RP_OP_FORK,  /* process: begin; the child runs the body, the parent jumps past it */
+	RP_OP_EXIT,  /* process: end of the body; the child exits */
+	RP_OP_LOOP,  /* loop: begin; args[0] rounds (0: no limit), args[1] duration ns,
+	                args[2] pause ns between rounds */
+	RP_OP_NEXT,  /* loop: end of the body; back to the begin op, or on */
+};
+
 struct rp_op {
 	long nr; /* -1: the call has no number on the target arch */
 	uint64_t args[RP_MAX_ARGS];
@@ -57,12 +70,14 @@ struct rp_op {
 	uint8_t forks;   /* fork, clone, clone3: the new process exits at once */
 	uint8_t expects; /* the step has an expect: to check on every call */
 	uint32_t repeat; /* calls in a row (repeat:), at least 1 */
+	uint8_t kind;    /* enum rp_op_kind */
+	uint32_t jump;   /* begin <-> end op of a group */
 };
 
 /* How an argument was built, kept for rendering (dry run, reports). */
 enum rp_arg_kind {
 	RP_ARG_INT, RP_ARG_CONST, RP_ARG_FLAGS, RP_ARG_CSTRING, RP_ARG_PATH,
-	RP_ARG_FD, RP_ARG_RET, RP_ARG_NULL, RP_ARG_OBJECT, RP_ARG_SIZEOF, RP_ARG_LOAD,
+	RP_ARG_FD, RP_ARG_RET, RP_ARG_NULL, RP_ARG_OBJECT, RP_ARG_SIZEOF, RP_ARG_LOAD, RP_ARG_SELF,
 };
 
 struct rp_expectation {
@@ -80,6 +95,9 @@ struct rp_step_info {
 	unsigned nargs;   /* arguments written in the spec */
 	unsigned flags;   /* RP_SC_* classes of the call */
 	const char *unavailable; /* why the step cannot run here, or NULL */
+	uint8_t depth;    /* nesting in groups, for printing */
+	uint8_t hidden;   /* group end ops: not a step of their own in reports */
+	uint32_t number;  /* 1-based step number as reports show it (end ops not counted) */
 	struct rp_expectation expect;
 	uint8_t arg_kind[RP_MAX_ARGS];
 	const char *arg_text[RP_MAX_ARGS]; /* rendered builder, for dry runs */

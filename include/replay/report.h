@@ -17,6 +17,7 @@ enum rp_verdict { RP_PASS, RP_FAIL, RP_BROKEN };
 
 struct rp_judgement {
 	enum rp_verdict verdict;
+	unsigned steps; /* as reports number them: groups' end ops not counted */
 	unsigned ok, failed, skipped, unavailable, not_run, unmet;
 	int crashed_step;       /* index of the step the child died in, or -1 */
 	unsigned char *met;     /* per step: 1 expectation met or not applicable */

@@ -68,6 +68,8 @@ struct rp_value {
 	char *sizeof_;
 	char *ref;
 	struct rp_load *load;
+	char *pid;
+	char *tid;
 	/* struct fields only */
 	char *type;
 	char *u8, *u16, *u32, *u64, *i8, *i16, *i32, *i64;
@@ -95,9 +97,22 @@ struct rp_expect {
 	unsigned errnos_count;
 };
 
+struct rp_step;
+
+/* Steps run together: in a forked process, or in a loop. */
+struct rp_group {
+	char *repeat;   /* loop: rounds */
+	char *duration; /* loop: seconds */
+	char *pause;    /* loop: seconds between rounds */
+	struct rp_step *steps;
+	unsigned steps_count;
+};
+
 struct rp_step {
 	char *id;
 	char *call;
+	struct rp_group *process;
+	struct rp_group *loop;
 	struct rp_arch_numbers *nr;
 	struct rp_value *args;
 	unsigned args_count;

@@ -16,7 +16,7 @@
 
 enum builder {
 	B_INT, B_CONST, B_FLAGS, B_CSTRING, B_PATH, B_TEMPFILE, B_FD, B_RET, B_NULL,
-	B_BUFFER, B_STRUCT, B_BYTES, B_SIZEOF, B_REF, B_LOAD,
+	B_BUFFER, B_STRUCT, B_BYTES, B_SIZEOF, B_REF, B_LOAD, B_PID, B_TID,
 	B_U8, B_U16, B_U32, B_U64, B_I8, B_I16, B_I32, B_I64,
 	B_COUNT
 };
@@ -42,6 +42,8 @@ static const struct builder_key {
 	[B_SIZEOF] = {"sizeof", offsetof(struct rp_value, sizeof_), RP_ARG_SIZEOF, 0},
 	[B_REF] = {"ref", offsetof(struct rp_value, ref), RP_ARG_OBJECT, 8},
 	[B_LOAD] = {"load", offsetof(struct rp_value, load), RP_ARG_LOAD, 0},
+	[B_PID] = {"pid", offsetof(struct rp_value, pid), RP_ARG_SELF, 0},
+	[B_TID] = {"tid", offsetof(struct rp_value, tid), RP_ARG_SELF, 0},
 	[B_U8] = {"u8", offsetof(struct rp_value, u8), RP_ARG_INT, 1},
 	[B_U16] = {"u16", offsetof(struct rp_value, u16), RP_ARG_INT, 2},
 	[B_U32] = {"u32", offsetof(struct rp_value, u32), RP_ARG_INT, 4},
@@ -78,7 +80,7 @@ static int which_builder(struct rp_build *b, const struct rp_value *v)
 		return found;
 	if (count == 0)
 		rp_error(b, "value has no builder key (one of int, const, flags, cstring, path, "
-			    "tempfile, fd, ret, null, buffer, struct, bytes, sizeof, ref, load)");
+			    "tempfile, fd, ret, null, buffer, struct, bytes, sizeof, ref, load, pid, tid)");
 	else
 		rp_error(b, "value has %d builder keys (%s); give exactly one", count, keys);
 	return -1;
@@ -339,6 +341,19 @@ static int scalar_builder(struct rp_build *b, const struct rp_value *v, enum bui
 		return rc;
 	case B_LOAD:
 		rc = rp_build_load(b, v->load, dst, width, text);
+		rp_path_pop(b, mark);
+		return rc;
+	case B_PID:
+	case B_TID:
+		/* Known only in the process (or thread) that runs the step. */
+		if (strcmp(scalar(v, k), "self") != 0) {
+			rp_error(b, "%s takes 'self' (the process or thread running the step), not '%s'",
+				 builder_keys[k].key, scalar(v, k));
+			rc = -1;
+		} else {
+			rp_add_fixup(b, dst, width, b->step, k == B_PID ? RP_REF_PID : RP_REF_TID);
+			*text = rp_text(b, "%s(self)", builder_keys[k].key);
+		}
 		rp_path_pop(b, mark);
 		return rc;
 	case B_SIZEOF: {

@@ -80,7 +80,22 @@ static void print_dry_run(const struct rp_program *p)
 	printf("# %s on %s: %u steps\n", p->name, p->arch, p->step_count);
 	for (unsigned i = 0; i < p->step_count; i++) {
 		const struct rp_step_info *info = &p->info[i];
-		printf("%4u  ", i + 1);
+		if (info->hidden)
+			continue;
+		printf("%4u  %*s", info->number, 2 * info->depth, "");
+		if (p->ops[i].kind == RP_OP_LOOP) {
+			printf("loop:");
+			if (p->ops[i].args[0])
+				printf(" repeat %llu", (unsigned long long)p->ops[i].args[0]);
+			if (p->ops[i].args[1])
+				printf(" for %.3fs", (double)p->ops[i].args[1] / 1e9);
+			if (p->ops[i].args[2])
+				printf(" pause %.3fs", (double)p->ops[i].args[2] / 1e9);
+			printf("\n");
+			continue;
+		}
+		if (p->ops[i].kind == RP_OP_FORK)
+			printf("process: ");
 		if (p->ops[i].nr < 0)
 			printf("[%s] ", info->unavailable);
 		else
@@ -234,15 +249,10 @@ static int list_syscalls(const struct options *o)
 
 static int parse_seconds(const char *text, uint64_t *ns)
 {
-	char *end;
-	errno = 0;
-	double s = strtod(text, &end);
-	if (errno || end == text || *end || !(s >= 0) || s > 1e6) {
-		fprintf(stderr, "replay: '%s' is not a number of seconds\n", text);
-		return -1;
-	}
-	*ns = (uint64_t)(s * 1e9);
-	return 0;
+	if (rp_parse_seconds(text, ns) == 0 && *ns <= 1000000ull * 1000000000ull)
+		return 0;
+	fprintf(stderr, "replay: '%s' is not a number of seconds\n", text);
+	return -1;
 }
 
 int main(int argc, char **argv)

@@ -454,21 +454,47 @@ static int compile_repeat(struct rp_build *b, const struct rp_step *s, struct rp
 	return rc;
 }
 
-static int compile_step(struct rp_build *b, unsigned i)
+static const struct rp_group *group_of(const struct rp_step *s)
 {
-	const struct rp_step *s = &b->spec->steps[i];
-	struct rp_op *op = &b->prog->ops[i];
-	struct rp_step_info *info = &b->prog->info[i];
+	return s->process ? s->process : s->loop;
+}
+
+/* Ops a list of steps compiles to: one per call, two more per group. */
+static unsigned count_ops(const struct rp_step *steps, unsigned n)
+{
+	unsigned total = 0;
+	for (unsigned i = 0; i < n; i++) {
+		const struct rp_group *g = group_of(&steps[i]);
+		total += g ? 2 + count_ops(g->steps, g->steps_count) : 1;
+	}
+	return total;
+}
+
+/* Reject keys that only make sense on a call, and a step that is neither or both. */
+static int check_step_shape(struct rp_build *b, const struct rp_step *s)
+{
+	int groups = !!s->process + !!s->loop;
+	if (!s->call && !groups) {
+		rp_error(b, "a step needs call:, process: or loop:");
+		return -1;
+	}
+	if ((s->call && groups) || groups > 1) {
+		rp_error(b, "a step is one of call:, process: or loop:, not several");
+		return -1;
+	}
+	if (groups && (s->args_count || s->nr || s->expect || s->repeat)) {
+		rp_error(b, "args:, nr:, expect: and repeat: belong to a call; a %s: group has "
+			    "only id:, when:, comment: and its steps", s->process ? "process" : "loop");
+		return -1;
+	}
+	return 0;
+}
+
+static int compile_call(struct rp_build *b, const struct rp_step *s, struct rp_op *op,
+			struct rp_step_info *info)
+{
 	int rc = 0;
-	b->step = i;
-	size_t mark = rp_path_push(b, "steps.%u", i);
-	info->id = s->id;
-	info->call = s->call;
-	info->expect.any = 1;
-	op->fixup_first = b->prog->fixup_count;
 	if (resolve_syscall(b, s, op, info) != 0 || check_process_call(b, s, op) != 0)
-		rc = -1;
-	if (s->when && compile_when(b, s->when, op) != 0)
 		rc = -1;
 	if (s->expect && compile_expect(b, s->expect, &info->expect) != 0)
 		rc = -1;
@@ -477,9 +503,165 @@ static int compile_step(struct rp_build *b, unsigned i)
 	if (compile_repeat(b, s, op) != 0)
 		rc = -1;
 	op->expects = !info->expect.any;
-	op->fixup_count = b->prog->fixup_count - op->fixup_first;
-	rp_path_pop(b, mark);
 	return rc;
+}
+
+/* A process begins with fork where the arch has it, else clone(SIGCHLD). */
+static void compile_fork(struct rp_build *b, struct rp_op *op, struct rp_step_info *info)
+{
+	const struct rp_syscall *fork_call = rp_syscall_by_name(b->arch, "fork");
+	const struct rp_syscall *clone_call = rp_syscall_by_name(b->arch, "clone");
+	op->kind = RP_OP_FORK;
+	op->forks = 1;
+	if (fork_call) {
+		op->nr = fork_call->nr;
+		info->call = "fork";
+	} else {
+		op->nr = clone_call ? clone_call->nr : -1;
+		op->args[0] = 17; /* SIGCHLD, the same on every arch replay knows */
+		info->call = "clone";
+		info->nargs = 1;
+		info->arg_text[0] = "SIGCHLD";
+	}
+}
+
+static int compile_loop(struct rp_build *b, const struct rp_group *g, struct rp_op *op,
+			struct rp_step_info *info)
+{
+	int rc = 0;
+	int64_t rounds = 0;
+	op->kind = RP_OP_LOOP;
+	op->nr = 0;
+	info->call = "loop";
+	if (g->repeat) {
+		size_t mark = rp_path_push(b, "repeat");
+		if (rp_parse_number(g->repeat, &rounds) != 0 || rounds < 1) {
+			rp_error(b, "repeat '%s' is not a count of at least 1", g->repeat);
+			rc = -1;
+		}
+		rp_path_pop(b, mark);
+	}
+	uint64_t duration = 0, pause = 0;
+	if (g->duration) {
+		size_t mark = rp_path_push(b, "duration");
+		if (rp_parse_seconds(g->duration, &duration) != 0 || !duration) {
+			rp_error(b, "duration '%s' is not a number of seconds above 0", g->duration);
+			rc = -1;
+		}
+		rp_path_pop(b, mark);
+	}
+	if (g->pause) {
+		size_t mark = rp_path_push(b, "pause");
+		if (rp_parse_seconds(g->pause, &pause) != 0) {
+			rp_error(b, "pause '%s' is not a number of seconds", g->pause);
+			rc = -1;
+		}
+		rp_path_pop(b, mark);
+	}
+	if (!g->repeat && !g->duration) {
+		rp_error(b, "a loop needs repeat: N, duration: SECONDS or both");
+		rc = -1;
+	}
+	op->args[0] = (uint64_t)rounds;
+	op->args[1] = duration;
+	op->args[2] = pause;
+	return rc;
+}
+
+static int compile_steps(struct rp_build *b, const struct rp_step *steps, unsigned n,
+			 unsigned *next, unsigned depth);
+
+static int compile_step(struct rp_build *b, const struct rp_step *s, unsigned *next,
+			unsigned depth)
+{
+	unsigned i = (*next)++;
+	struct rp_op *op = &b->prog->ops[i];
+	struct rp_step_info *info = &b->prog->info[i];
+	int rc = 0;
+	b->step = i;
+	info->id = s->id;
+	info->call = s->call;
+	info->depth = (uint8_t)(depth < 255 ? depth : 255);
+	info->expect.any = 1;
+	op->repeat = 1;
+	op->fixup_first = b->prog->fixup_count;
+	if (check_step_shape(b, s) != 0)
+		return -1;
+	if (s->when && compile_when(b, s->when, op) != 0)
+		rc = -1;
+	const struct rp_group *g = group_of(s);
+	if (!g) {
+		if (compile_call(b, s, op, info) != 0)
+			rc = -1;
+		op->fixup_count = b->prog->fixup_count - op->fixup_first;
+		return rc;
+	}
+	if (s->process)
+		compile_fork(b, op, info);
+	else if (compile_loop(b, g, op, info) != 0)
+		rc = -1;
+	op->fixup_count = b->prog->fixup_count - op->fixup_first;
+	size_t mark = rp_path_push(b, "%s", s->process ? "process" : "loop");
+	if (compile_steps(b, g->steps, g->steps_count, next, depth + 1) != 0)
+		rc = -1;
+	rp_path_pop(b, mark);
+	unsigned end = (*next)++;
+	b->prog->ops[end] = (struct rp_op){.kind = s->process ? RP_OP_EXIT : RP_OP_NEXT,
+					   .jump = i, .repeat = 1, .nr = 0};
+	b->prog->info[end] = (struct rp_step_info){.call = "end", .hidden = 1,
+						   .depth = info->depth, .expect = {.any = 1}};
+	op->jump = end;
+	return rc;
+}
+
+/* Step numbers as reports show them: every op but the groups' end ops. */
+static void number_steps(struct rp_program *prog)
+{
+	uint32_t n = 0;
+	for (unsigned i = 0; i < prog->step_count; i++)
+		prog->info[i].number = prog->info[i].hidden ? n : ++n;
+}
+
+static int compile_steps(struct rp_build *b, const struct rp_step *steps, unsigned n,
+			 unsigned *next, unsigned depth)
+{
+	int rc = 0;
+	for (unsigned i = 0; i < n; i++) {
+		size_t mark = rp_path_push(b, "steps.%u", i);
+		if (compile_step(b, &steps[i], next, depth) != 0)
+			rc = -1;
+		rp_path_pop(b, mark);
+	}
+	return rc;
+}
+
+/* First pass, in the same order as compile_steps: ids to op indices, named objects. */
+static void index_steps(struct rp_build *b, const struct rp_step *steps, unsigned n,
+			unsigned *next)
+{
+	for (unsigned i = 0; i < n; i++) {
+		const struct rp_step *s = &steps[i];
+		size_t mark = rp_path_push(b, "steps.%u", i);
+		unsigned k = (*next)++, old;
+		if (s->id && rp_names_add(&b->step_ids, s->id, k, &old) != 0) {
+			size_t m2 = rp_path_push(b, "id");
+			rp_error(b, "step id '%s' is already used by an earlier step", s->id);
+			rp_path_pop(b, m2);
+		}
+		for (unsigned j = 0; j < s->args_count; j++) {
+			size_t m2 = rp_path_push(b, "args.%u", j);
+			rp_collect_objects(b, &s->args[j]);
+			rp_path_pop(b, m2);
+		}
+		const struct rp_group *g = group_of(s);
+		if (g) {
+			size_t m2 = rp_path_push(b, "%s", s->process ? "process" : "loop");
+			index_steps(b, g->steps, g->steps_count, next);
+			rp_path_pop(b, m2);
+			(*next)++; /* the group's end op */
+		}
+		rp_path_pop(b, mark);
+	}
 }
 
 static void check_isolation(struct rp_build *b)
@@ -494,7 +676,6 @@ static void check_isolation(struct rp_build *b)
 		rp_path_pop(b, mark);
 	}
 }
-
 /* Every entry of syscalls:, used or not, for both arches. */
 static void check_overrides(struct rp_build *b)
 {
@@ -519,26 +700,6 @@ static void check_overrides(struct rp_build *b)
 		if (ov->aarch64) {
 			size_t m2 = rp_path_push(b, "aarch64");
 			parse_nr(b, ov->aarch64, &nr);
-			rp_path_pop(b, m2);
-		}
-		rp_path_pop(b, mark);
-	}
-}
-
-static void index_steps(struct rp_build *b)
-{
-	for (unsigned i = 0; i < b->spec->steps_count; i++) {
-		const struct rp_step *s = &b->spec->steps[i];
-		size_t mark = rp_path_push(b, "steps.%u", i);
-		unsigned old;
-		if (s->id && rp_names_add(&b->step_ids, s->id, i, &old) != 0) {
-			size_t m2 = rp_path_push(b, "id");
-			rp_error(b, "step id '%s' is already used by step %u", s->id, old + 1);
-			rp_path_pop(b, m2);
-		}
-		for (unsigned j = 0; j < s->args_count; j++) {
-			size_t m2 = rp_path_push(b, "args.%u", j);
-			rp_collect_objects(b, &s->args[j]);
 			rp_path_pop(b, m2);
 		}
 		rp_path_pop(b, mark);
@@ -577,18 +738,20 @@ struct rp_program *rp_compile(const struct rp_spec *spec, const struct rp_compil
 	b->render = opt && opt->render;
 	prog->name = spec->name;
 	prog->arch = b->arch;
-	prog->step_count = spec->steps_count;
-	prog->ops = rp_arena_alloc(&prog->arena, spec->steps_count * sizeof(*prog->ops), 64);
-	prog->info = rp_arena_alloc(&prog->arena, spec->steps_count * sizeof(*prog->info), 8);
-	rp_names_init(&b->step_ids, spec->steps_count);
+	prog->step_count = count_ops(spec->steps, spec->steps_count);
+	prog->ops = rp_arena_alloc(&prog->arena, prog->step_count * sizeof(*prog->ops), 64);
+	prog->info = rp_arena_alloc(&prog->arena, prog->step_count * sizeof(*prog->info), 8);
+	rp_names_init(&b->step_ids, prog->step_count);
 	rp_names_init(&b->object_names, 16);
 	unsigned errors_before = diags->errors;
 	plan_sandbox(b);
 	check_isolation(b);
 	check_overrides(b);
-	index_steps(b);
-	for (unsigned i = 0; i < spec->steps_count; i++)
-		compile_step(b, i);
+	unsigned next = 0;
+	index_steps(b, spec->steps, spec->steps_count, &next);
+	next = 0;
+	compile_steps(b, spec->steps, spec->steps_count, &next, 0);
+	number_steps(prog);
 	rp_names_free(&b->step_ids);
 	rp_names_free(&b->object_names);
 	for (unsigned i = 0; i < b->object_count; i++)

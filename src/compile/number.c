@@ -1,6 +1,8 @@
 /* Numbers as testers write them, parsed strictly (no "430abc", no silent octal surprises
  * beyond C's own leading-zero rule, which syscall people expect for modes). */
 #include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -36,6 +38,17 @@ static const char *base_prefix(const char *s, unsigned *base)
 	}
 	*base = 10;
 	return s;
+}
+
+int rp_parse_seconds(const char *text, uint64_t *ns)
+{
+	char *end;
+	errno = 0;
+	double s = strtod(text, &end);
+	if (errno || end == text || *end || !(s >= 0) || s > 1e9)
+		return -1;
+	*ns = (uint64_t)(s * 1e9 + 0.5);
+	return 0;
 }
 
 int rp_parse_number(const char *s, int64_t *out)

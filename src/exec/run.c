@@ -9,12 +9,27 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "replay/exec.h"
 #include "supervise.h"
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ volatile("yield");
+#endif
+}
+
+/* Who runs the steps in this process: set before the first step, never by a syscall after. */
+static int32_t self_pid;
+static int is_runner; /* the process rp_execute forked, not a process: group's child */
 
 static inline uint64_t now_ns(void)
 {
@@ -41,7 +56,9 @@ static inline void apply_fixups(const struct rp_program *prog, const struct rp_o
 		const struct rp_fixup *f = &prog->fixups[op->fixup_first + i];
 		const struct rp_row *src = &rows[f->src];
 		uint64_t v;
-		if (f->kind == RP_REF_LOAD)
+		if (f->kind == RP_REF_PID || f->kind == RP_REF_TID)
+			v = (uint64_t)(int64_t)self_pid;
+		else if (f->kind == RP_REF_LOAD)
 			v = src->state == RP_ROW_DONE && src->err == 0 ? load_value(f) : (uint64_t)-1;
 		else
 			v = (uint64_t)(f->kind == RP_REF_FD ? rp_row_fd(src) : rp_row_raw(src));
@@ -108,7 +125,9 @@ static inline void call_once(const struct rp_program *prog, unsigned i, const st
 	if (op->forks && r == 0)
 		_exit(0); /* a new process must not run the rest of the spec */
 	int e = r == -1 ? errno : 0;
-	live->progress++;
+	if (is_runner)
+		live->progress++;
+	row->pid = self_pid;
 	row->ret = r;
 	row->err = e;
 	row->count++;
@@ -128,8 +147,11 @@ static void run_step(const struct rp_program *prog, unsigned i, struct rp_row *r
 {
 	const struct rp_op *op = &prog->ops[i];
 	uint64_t t0 = now_ns();
-	live->current = i;
-	live->started_ns = t0;
+	if (is_runner) { /* the supervisor watches the runner's steps */
+		live->current = i;
+		live->started_ns = t0;
+	}
+	row->pid = self_pid;
 	row->state = RP_ROW_STARTED;
 	if (op->repeat == 1 && !st) {
 		call_once(prog, i, op, row, NULL, live, 0);
@@ -142,22 +164,117 @@ static void run_step(const struct rp_program *prog, unsigned i, struct rp_row *r
 	row->state = RP_ROW_DONE;
 }
 
+/* A group that does not run: its body's rows say skipped, not "never reached". */
+static void skip_body(const struct rp_program *prog, struct rp_row *rows, unsigned begin)
+{
+	for (unsigned j = begin + 1; j <= prog->ops[begin].jump; j++)
+		if (rows[j].state == RP_ROW_NOT_RUN)
+			rows[j].state = RP_ROW_SKIPPED;
+}
+
+/* Wait for every child (and orphaned grandchild: we are their subreaper). */
+static void reap_children(void)
+{
+	while (waitpid(-1, NULL, __WALL) > 0 || errno == EINTR)
+		;
+}
+
+static unsigned run_fork(const struct rp_program *prog, unsigned i, struct rp_row *rows)
+{
+	const struct rp_op *op = &prog->ops[i];
+	struct rp_row *row = &rows[i];
+	__atomic_store_n(&row->state, RP_ROW_STARTED, __ATOMIC_RELEASE);
+	uint64_t t0 = now_ns();
+	long r = syscall(op->nr, op->args[0], op->args[1], op->args[2], op->args[3], op->args[4],
+			 op->args[5]);
+	if (r == 0) {
+		/* The child learns its pid from the row the parent fills in: no getpid. */
+		while (__atomic_load_n(&row->state, __ATOMIC_ACQUIRE) != RP_ROW_DONE)
+			cpu_relax();
+		self_pid = (int32_t)row->ret;
+		is_runner = 0;
+		return i + 1;
+	}
+	int e = r == -1 ? errno : 0;
+	row->pid = self_pid;
+	row->ret = r;
+	row->err = e;
+	row->count++;
+	row->failures += e != 0;
+	row->ns += now_ns() - t0;
+	__atomic_store_n(&row->state, RP_ROW_DONE, __ATOMIC_RELEASE);
+	if (e)
+		skip_body(prog, rows, i);
+	return op->jump + 1;
+}
+
+/* Busy-wait on the vDSO clock: a loop's pause must not show up as a syscall. */
+static void pause_for(uint64_t ns)
+{
+	uint64_t until = now_ns() + ns;
+	while (now_ns() < until)
+		cpu_relax();
+}
+
+static unsigned run_next(const struct rp_program *prog, unsigned i, struct rp_row *rows)
+{
+	unsigned begin = prog->ops[i].jump;
+	const struct rp_op *loop = &prog->ops[begin];
+	struct rp_row *lrow = &rows[begin];
+	uint64_t now = now_ns(), start = (uint64_t)lrow->ret;
+	lrow->count++;
+	rows[i].state = RP_ROW_DONE;
+	int more = (!loop->args[0] || lrow->count < loop->args[0]) &&
+		   (!loop->args[1] || now - start < loop->args[1]);
+	if (more) {
+		if (loop->args[2])
+			pause_for(loop->args[2]);
+		return begin + 1;
+	}
+	lrow->ns = now - start;
+	lrow->ret = (int64_t)lrow->count;
+	lrow->pid = self_pid;
+	lrow->state = RP_ROW_DONE;
+	return i + 1;
+}
+
 static void run_loop(const struct rp_program *prog, struct rp_row *rows, struct rp_stats *stats,
 		     struct rp_live *live)
 {
-	for (unsigned i = 0; i < prog->step_count; i++) {
+	for (unsigned i = 0; i < prog->step_count;) {
 		const struct rp_op *op = &prog->ops[i];
 		struct rp_row *row = &rows[i];
-		if (op->nr < 0) {
-			row->state = RP_ROW_UNAVAILABLE;
+		int group = op->kind == RP_OP_FORK || op->kind == RP_OP_LOOP;
+		if (op->nr < 0 || !condition_holds(op, rows)) {
+			row->state = op->nr < 0 ? RP_ROW_UNAVAILABLE : RP_ROW_SKIPPED;
+			if (group)
+				skip_body(prog, rows, i);
+			i = group ? op->jump + 1 : i + 1;
 			continue;
 		}
-		if (!condition_holds(op, rows)) {
-			row->state = RP_ROW_SKIPPED;
-			continue;
+		switch (op->kind) {
+		case RP_OP_CALL:
+			apply_fixups(prog, op, rows);
+			run_step(prog, i, row, stats ? &stats[i] : NULL, live);
+			i++;
+			break;
+		case RP_OP_FORK:
+			i = run_fork(prog, i, rows);
+			break;
+		case RP_OP_EXIT:
+			row->state = RP_ROW_DONE;
+			reap_children();
+			_exit(0);
+		case RP_OP_LOOP:
+			row->state = RP_ROW_STARTED;
+			row->count = 0;
+			row->ret = (int64_t)now_ns(); /* the start, until the loop ends */
+			i++;
+			break;
+		default: /* RP_OP_NEXT */
+			i = run_next(prog, i, rows);
+			break;
 		}
-		apply_fixups(prog, op, rows);
-		run_step(prog, i, row, stats ? &stats[i] : NULL, live);
 	}
 }
 
@@ -174,9 +291,16 @@ static void child(const struct rp_program *prog, const struct rp_exec_options *o
 	rp_child_signals();
 	if (opt->isolate && rp_isolate_child(opt->isolate, run->live) != 0)
 		_exit(RP_SETUP_FAILED);
+	/* Before the first step: our own process group (the supervisor can stop every
+	 * process of the run at once) and subreaper of whatever the steps fork. */
+	setpgid(0, 0);
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	self_pid = (int32_t)getpid();
+	is_runner = 1;
 	uint64_t rounds = opt->rounds ? opt->rounds : 1;
 	for (uint64_t k = 0; k < rounds; k++)
 		run_loop(prog, run->rows, run->stats, run->live);
+	reap_children(); /* after the last step: the run ends when all its processes have */
 	_exit(0);
 }
 

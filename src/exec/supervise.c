@@ -109,6 +109,8 @@ void rp_supervise(struct rp_run *run, const struct rp_exec_options *opt)
 			killed = 1;
 		}
 		if (killed) {
+			/* The runner leads its own process group: its process: children go too. */
+			kill(-run->pid, SIGKILL);
 			kill(run->pid, SIGKILL);
 			continue; /* now a blocking wait */
 		}
@@ -116,6 +118,8 @@ void rp_supervise(struct rp_run *run, const struct rp_exec_options *opt)
 	}
 	if (pidfd >= 0)
 		close(pidfd);
+	/* Nothing of the run may outlive it, even a child the runner could not reap. */
+	kill(-run->pid, SIGKILL);
 	if (run->blocked_step >= 0)
 		run->rows[run->blocked_step].state = RP_ROW_BLOCKED;
 	if (WIFSIGNALED(status))

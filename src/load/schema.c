@@ -85,6 +85,8 @@ static const cyaml_schema_field_t value_fields[] = {
 	STR("sizeof", struct rp_value, sizeof_),
 	STR("ref", struct rp_value, ref),
 	CYAML_FIELD_MAPPING_PTR("load", OPT, struct rp_value, load, load_fields),
+	STR("pid", struct rp_value, pid),
+	STR("tid", struct rp_value, tid),
 	STR("type", struct rp_value, type),
 	STR("u8", struct rp_value, u8),
 	STR("u16", struct rp_value, u16),
@@ -131,9 +133,29 @@ static const cyaml_schema_field_t expect_fields[] = {
 	CYAML_FIELD_END,
 };
 
+/* Groups hold steps, so the step schema refers to itself. */
+static const cyaml_schema_value_t step_entry;
+
+static const cyaml_schema_field_t process_fields[] = {
+	CYAML_FIELD_SEQUENCE("steps", CYAML_FLAG_POINTER, struct rp_group, steps, &step_entry, 1,
+			     CYAML_UNLIMITED),
+	CYAML_FIELD_END,
+};
+
+static const cyaml_schema_field_t loop_fields[] = {
+	STR("repeat", struct rp_group, repeat),
+	STR("duration", struct rp_group, duration),
+	STR("pause", struct rp_group, pause),
+	CYAML_FIELD_SEQUENCE("steps", CYAML_FLAG_POINTER, struct rp_group, steps, &step_entry, 1,
+			     CYAML_UNLIMITED),
+	CYAML_FIELD_END,
+};
+
 static const cyaml_schema_field_t step_fields[] = {
 	STR("id", struct rp_step, id),
-	REQ_STR("call", struct rp_step, call),
+	STR("call", struct rp_step, call),
+	CYAML_FIELD_MAPPING_PTR("process", OPT, struct rp_step, process, process_fields),
+	CYAML_FIELD_MAPPING_PTR("loop", OPT, struct rp_step, loop, loop_fields),
 	CYAML_FIELD_MAPPING_PTR("nr", OPT, struct rp_step, nr, arch_number_fields),
 	CYAML_FIELD_SEQUENCE("args", OPT, struct rp_step, args, &value_entry, 0,
 			     CYAML_UNLIMITED),

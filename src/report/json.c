@@ -68,7 +68,9 @@ static void step_json(FILE *out, const struct rp_report_context *c, unsigned i)
 {
 	const struct rp_step_info *info = &c->prog->info[i];
 	const struct rp_row *row = &c->run->rows[i];
-	fprintf(out, "    {\"index\": %u, \"id\": ", i + 1);
+	static const char *const kinds[] = {"call", "process", "end", "loop", "end"};
+	fprintf(out, "    {\"index\": %u, \"kind\": \"%s\", \"depth\": %u, \"pid\": %d, \"id\": ",
+		info->number, kinds[c->prog->ops[i].kind], info->depth, (int)row->pid);
 	json_string(out, info->id);
 	fputs(", \"call\": ", out);
 	json_string(out, info->call);
@@ -103,15 +105,20 @@ void rp_report_json(FILE *out, const struct rp_report_context *c)
 	fprintf(out, ",\n  \"uid\": %u,\n  \"sandbox\": ", (unsigned)getuid());
 	json_string(out, c->sandbox);
 	fputs(",\n  \"steps\": [\n", out);
+	int first = 1;
 	for (unsigned i = 0; i < p->step_count; i++) {
+		if (p->info[i].hidden)
+			continue;
+		fputs(first ? "" : ",\n", out);
 		step_json(out, c, i);
-		fputs(i + 1 < p->step_count ? ",\n" : "\n", out);
+		first = 0;
 	}
+	fputs("\n", out);
 	fprintf(out, "  ],\n  \"summary\": {\"steps\": %u, \"ok\": %u, \"failed\": %u, "
 		     "\"skipped\": %u, \"unavailable\": %u, \"not_run\": %u, \"unmet\": %u, "
 		     "\"syscall_time_ns\": %llu, \"signal\": %d, \"exit_status\": %d, "
 		     "\"interrupted\": %d, \"timed_out\": %s},\n",
-		p->step_count, j->ok, j->failed, j->skipped, j->unavailable, j->not_run, j->unmet,
+		j->steps, j->ok, j->failed, j->skipped, j->unavailable, j->not_run, j->unmet,
 		(unsigned long long)j->total_ns, c->run->signal, c->run->exit_code,
 		c->run->interrupted,
 		c->run->blocked_step >= 0 || c->run->run_timed_out ? "true" : "false");

@@ -58,13 +58,17 @@ static const char *mark(const struct rp_report_context *c, unsigned i, char *buf
 	case RP_ROW_BLOCKED:
 		return "still in the kernel at its timeout: killed";
 	case RP_ROW_STARTED:
-		if (c->run->signal)
+		if (row->pid && row->pid != c->run->pid)
+			snprintf(buf, size, "its process (%d) ended here", (int)row->pid);
+		else if (c->run->signal)
 			snprintf(buf, size, "killed by signal %d (%s)", c->run->signal,
 				 strsignal(c->run->signal));
 		else
 			snprintf(buf, size, "the process exited here, status %d", c->run->exit_code);
 		return buf;
 	default:
+		if (c->prog->ops[i].kind == RP_OP_LOOP)
+			return "";
 		if (row->count > 1)
 			return repeat_note(c, i, buf, size);
 		return c->judgement->met[i] ? "" : "UNMET expectation";
@@ -77,22 +81,33 @@ void rp_report_table(FILE *out, const struct rp_report_context *c)
 	const struct rp_judgement *j = c->judgement;
 	fprintf(out, "spec %s (%s), %s, uid %u, sandbox %s\n", p->name, c->spec_file, p->arch,
 		(unsigned)getuid(), c->sandbox);
-	fprintf(out, "%4s  %-16s %-16s %4s  %-18s %9s  %s\n", "#", "id", "syscall", "nr", "result",
-		"time", "note");
+	fprintf(out, "%4s %7s  %-16s %-16s %4s  %-18s %9s  %s\n", "#", "pid", "id", "syscall", "nr",
+		"result", "time", "note");
 	/* Rows end at the time column unless there is a note: no trailing blanks. */
 	for (unsigned i = 0; i < p->step_count; i++) {
+		const struct rp_step_info *info = &p->info[i];
 		const struct rp_row *row = &c->run->rows[i];
-		char result[64], t[32];
+		if (info->hidden)
+			continue;
+		char buf[64], t[32], why[160], pid[16], call[64], nr[16];
+		const char *result = buf;
 		format_ns(t, sizeof(t), row);
-		char why[160];
 		const char *note = mark(c, i, why, sizeof(why));
-		fprintf(out, "%4u  %-16s %-16s %4ld  %-18s %9s%s%s\n", i + 1,
-			p->info[i].id ? p->info[i].id : "-", p->info[i].call, p->ops[i].nr,
-			rp_row_result(row, result, sizeof(result)), t, note && *note ? "  " : "",
-			note ? note : "");
+		snprintf(pid, sizeof(pid), "%d", (int)row->pid);
+		/* Steps inside groups are indented under their process: or loop: */
+		snprintf(call, sizeof(call), "%*s%s", 2 * info->depth, "", info->call);
+		snprintf(nr, sizeof(nr), "%ld", p->ops[i].nr);
+		if (p->ops[i].kind == RP_OP_LOOP && row->state == RP_ROW_DONE)
+			snprintf(buf, sizeof(buf), "%lld rounds", (long long)row->ret);
+		else
+			result = rp_row_result(row, buf, sizeof(buf));
+		fprintf(out, "%4u %7s  %-16s %-16s %4s  %-18s %9s%s%s\n", info->number,
+			row->pid ? pid : "-", info->id ? info->id : "-", call,
+			p->ops[i].kind == RP_OP_LOOP ? "-" : nr, result, t,
+			note && *note ? "  " : "", note ? note : "");
 	}
 	fprintf(out, "summary: %u steps: %u ok, %u failed with errno, %u skipped, %u unavailable",
-		p->step_count, j->ok, j->failed, j->skipped, j->unavailable);
+		j->steps, j->ok, j->failed, j->skipped, j->unavailable);
 	if (j->not_run)
 		fprintf(out, ", %u not run", j->not_run);
 	fprintf(out, "; %u expectation%s unmet; syscall time %.1fus\n", j->unmet,

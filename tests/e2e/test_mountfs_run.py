@@ -23,7 +23,9 @@ def table_rows(stdout):
 def check_run(label, proc, tmp, expect_uid):
     check_eq(proc.returncode, 0, f"{label}: exit status (stderr: {proc.stderr.strip()})")
     rows = table_rows(proc.stdout)
-    check_eq([r[2] for r in rows], CALLS, f"{label}: the table lists the seed's calls in order")
+    check_eq([r[3] for r in rows], CALLS, f"{label}: the table lists the seed's calls in order")
+    pids = {r[1] for r in rows if r[1] != "-"}  # steps that did not run have none
+    check(len(pids) == 1 and pids.pop().isdigit(), f"{label}: one pid runs every step")
     check(re.search(rf", uid {expect_uid}, sandbox ", proc.stdout) is not None, f"{label}: uid line")
     check("verdict: PASS" in proc.stdout, f"{label}: verdict PASS")
     check_eq(sandbox_leftovers(tmp), [], f"{label}: no sandbox directory left")
@@ -37,11 +39,11 @@ if os.geteuid() == 0:
     rows = check_run("root", run([SPEC], tmp), tmp, 0)
     by_call = {}
     for r in rows:
-        by_call.setdefault(r[2], []).append(r)
-    check_eq(by_call["fsopen"][0][4], "3", "root: fsopen returns an fd")
-    check_eq(by_call["mount"][0][4], "0", "root: mount of tmpfs succeeds")
-    check_eq(by_call["umount2"][0][4], "0", "root: umount2 takes it off")
-    check_eq(by_call["swapon"][0][4:6], ["-1", "EINVAL"], "root: a 4-byte swapfile is refused")
+        by_call.setdefault(r[3], []).append(r)
+    check_eq(by_call["fsopen"][0][5], "3", "root: fsopen returns an fd")
+    check_eq(by_call["mount"][0][5], "0", "root: mount of tmpfs succeeds")
+    check_eq(by_call["umount2"][0][5], "0", "root: umount2 takes it off")
+    check_eq(by_call["swapon"][0][5:7], ["-1", "EINVAL"], "root: a 4-byte swapfile is refused")
     cleanup(tmp)
 
     # Leave the tmpfs mounted (drop the umount2 steps): cleanup must detach it.
@@ -75,15 +77,15 @@ if os.geteuid() == 0 and shutil.which("setpriv"):
     p = run([spec], tmp, binary=binary,
             prefix=["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all"])
     rows = check_run("nobody", p, tmp, 65534)
-    by_call = {r[2]: r for r in rows}
-    check_eq(by_call["mount"][4:6], ["-1", "EPERM"], "nobody: mount is refused")
-    check_eq(by_call["fsopen"][4:6], ["-1", "EPERM"], "nobody: fsopen is refused")
-    check_eq([r[4] for r in rows if r[2] == "fsconfig"], ["-1", "-1"], "nobody: fsconfig gets fd -1")
+    by_call = {r[3]: r for r in rows}
+    check_eq(by_call["mount"][5:7], ["-1", "EPERM"], "nobody: mount is refused")
+    check_eq(by_call["fsopen"][5:7], ["-1", "EPERM"], "nobody: fsopen is refused")
+    check_eq([r[5] for r in rows if r[3] == "fsconfig"], ["-1", "-1"], "nobody: fsconfig gets fd -1")
     # fsconfig(-1, ...): Linux answers EINVAL for a negative fd (older kernels EBADF).
-    check(all(r[5] in ("EINVAL", "EBADF") for r in rows if r[2] == "fsconfig"),
+    check(all(r[6] in ("EINVAL", "EBADF") for r in rows if r[3] == "fsconfig"),
           "nobody: fsconfig refuses fd -1")
     check_eq(len(rows), len(CALLS), "nobody: close of a failed fsopen is still listed")
-    check_eq(rows[3][4], "skipped", "nobody: close(fd) is skipped when fsopen failed")
+    check_eq(rows[3][5], "skipped", "nobody: close(fd) is skipped when fsopen failed")
     cleanup(tmp)
 
 finish()

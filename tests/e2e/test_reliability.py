@@ -45,9 +45,9 @@ steps:
 """)
 p = run([spec], tmp)
 check_eq(p.returncode, 1, "SIGSEGV step: exit 1")
-check(re.search(r"^\s+3\s+-\s+kill\s+\d+\s+ended the run\s+-\s+killed by signal 11", p.stdout, re.M),
+check(re.search(r"^\s+3\s+\d+\s+-\s+kill\s+\d+\s+ended the run\s+-\s+killed by signal 11", p.stdout, re.M),
       f"SIGSEGV step: the row names the signal\n{p.stdout}")
-check(re.search(r"^\s+2\s+-\s+umask\s+\d+\s+\d+\s", p.stdout, re.M), "SIGSEGV step: earlier row kept")
+check(re.search(r"^\s+2\s+\d+\s+-\s+umask\s+\d+\s+\d+\s", p.stdout, re.M), "SIGSEGV step: earlier row kept")
 check("verdict: BROKEN" in p.stdout, "SIGSEGV step: BROKEN")
 no_debris("SIGSEGV step")
 
@@ -96,7 +96,7 @@ proc.send_signal(signal.SIGINT)
 out, err = proc.communicate(timeout=10)
 check_eq(proc.returncode, 130, "SIGINT: exit 130")
 check("interrupted by signal 2" in out, f"SIGINT: says interrupted\n{out}")
-check(re.search(r"^\s+1\s+-\s+getpid\s+\d+\s+\d+", out, re.M), "SIGINT: the finished row is printed")
+check(re.search(r"^\s+1\s+\d+\s+-\s+getpid\s+\d+\s+\d+", out, re.M), "SIGINT: the finished row is printed")
 no_debris("SIGINT")
 
 # SIGTERM too (sent to replay only, not its process group).
