@@ -596,12 +596,12 @@ static int compile_step(struct rp_build *b, const struct rp_step *s, unsigned *n
 		op->fixup_count = b->prog->fixup_count - op->fixup_first;
 		return rc;
 	}
+	size_t mark = rp_path_push(b, "%s", s->process ? "process" : "loop");
 	if (s->process)
 		compile_fork(b, op, info);
 	else if (compile_loop(b, g, op, info) != 0)
 		rc = -1;
 	op->fixup_count = b->prog->fixup_count - op->fixup_first;
-	size_t mark = rp_path_push(b, "%s", s->process ? "process" : "loop");
 	if (compile_steps(b, g->steps, g->steps_count, next, depth + 1) != 0)
 		rc = -1;
 	rp_path_pop(b, mark);

@@ -1,9 +1,10 @@
 """The language's data flow, checked where it matters, in the kernel (strace):
 values a call wrote into memory (load:) reach later calls, and a failed
 producer yields -1."""
+import json
 import re
 
-from lib import check, check_eq, cleanup, finish, fresh_tmpdir, strace_run, write_spec
+from lib import check, check_eq, cleanup, finish, fresh_tmpdir, run, strace_run, write_spec
 
 tmp = fresh_tmpdir()
 spec = write_spec(tmp, "pipe.yaml", """name: pipe
@@ -34,5 +35,74 @@ want = [rf'write\({w}, "hello", 5\)\s+= 5', rf'read\({r}, "hello", 16\)\s+= 5', 
 check_eq(len(calls), 7, "seven calls")
 for n, (line, pattern) in enumerate(zip(calls[1:], want)):
     check(re.match(pattern, line) is not None, f"call {n + 2}: {line!r} !~ {pattern!r}")
+# process: a child runs its steps under its own pid (table and kernel agree), the parent
+# waits for it and reads its exit status through load:; loop: repeats exactly.
+spec = write_spec(tmp, "proc.yaml", """name: proc
+steps:
+  - {id: me, call: getpid}
+  - id: child
+    process:
+      steps:
+        - {id: cpid, call: getpid}
+        - {call: kill, args: [{pid: self}, {int: 0}]}
+        - loop:
+            repeat: 3
+            steps:
+              - {call: getppid}
+        - {call: exit_group, args: [{int: 7}]}
+  - call: wait4
+    args: [{ret: child}, {buffer: {name: status, size: 4}}, {int: 0}, {null: ~}]
+  - {call: umask, args: [{load: {from: status, type: i32}}]}
+  - {call: umask, args: [{int: 022}]}
+""")
+p = run(["--format", "json", spec], tmp)
+check_eq(p.returncode, 0, f"process spec passes: {p.stdout[-400:]}{p.stderr}")
+doc = json.loads(p.stdout) if p.stdout.startswith("{") else {"steps": []}
+st = {s["index"]: s for s in doc["steps"]}
+runner, child = st[1]["ret"], st[2]["ret"]
+check_eq([s["kind"] for s in doc["steps"]], ["call", "process", "call", "call", "loop", "call", "call",
+                                            "call", "call", "call"], "kinds, end ops hidden")
+check_eq([s["depth"] for s in doc["steps"]], [0, 0, 1, 1, 1, 2, 1, 0, 0, 0], "depths")
+check_eq(st[2]["pid"], runner, "fork ran in the runner")
+check_eq(st[3]["pid"], child, "the child's steps carry the child's pid")
+check_eq(st[3]["ret"], child, "getpid in the child returns that pid")
+check_eq(st[6]["count"], 3, "loop repeat 3 ran its body three times")
+check_eq(st[5]["ret"], 3, "the loop row counts its rounds")
+check_eq(st[6]["ret"], runner, "getppid in the child is the runner")
+check_eq(st[7]["status"], "exited", "exit_group ended the child")
+check_eq(st[8]["ret"], child, "wait4 reaped the child")
+check_eq(st[10]["ret"], (7 << 8) & 0o777, "the exit status reached umask through load")
+p, per_pid = strace_run([spec], tmp, extra=["-e", "trace=getpid,kill,getppid,exit_group,wait4,fork,clone"])
+# (the supervisor's own kill(-pgid, SIGKILL) after the run is not a step)
+kids = [pid for pid, lines in per_pid.items() if any(re.match(r"kill\(\d+, 0\)", l) for l in lines)]
+check_eq(len(kids), 1, "one process issued the spec's kill")
+lines = [l.split("(")[0] for l in per_pid.get(kids[0], []) if l[:1].isalpha()] if kids else []
+check_eq(lines, ["getpid", "kill", "getppid", "getppid", "getppid", "exit_group"],
+         "the child's calls, exactly (no getpid for {pid: self})")
+kill_line = next((l for l in per_pid.get(kids[0], []) if l.startswith("kill(")), "")
+check(kids and kill_line.startswith(f"kill({kids[0]}, 0)"), f"pid: self is the child's pid: {kill_line}")
+
+# loop for a duration with a pause: rounds fit the time, no sleep syscall in the trace.
+spec = write_spec(tmp, "dur.yaml", """name: dur
+steps:
+  - loop:
+      duration: 0.2
+      pause: 0.02
+      steps:
+        - {call: getppid}
+""")
+p, per_pid = strace_run(["--format", "json", spec], tmp)
+doc = json.loads(p.stdout) if p.stdout.startswith("{") else {"steps": [{}]}
+rounds = doc["steps"][0].get("ret", 0)
+check(5 <= rounds <= 11, f"0.2 s with 0.02 s pauses: about 10 rounds (got {rounds})")
+check(doc["steps"][0].get("time_ns", 0) >= 200_000_000, "the loop lasted its duration")
+runner_lines = [l for lines in per_pid.values() for l in lines if l.startswith("getppid(")]
+check_eq(len(runner_lines), rounds, "one getppid per round under strace")
+sleeps = [l for lines in per_pid.values() for l in lines
+          if re.match(r"(nanosleep|clock_nanosleep|select|poll)\(", l)]
+runner_pid = next((pid for pid, lines in per_pid.items() if any(l.startswith("getppid(") for l in lines)), 0)
+check(not [l for l in per_pid.get(runner_pid, []) if re.match(r"(nanosleep|clock_nanosleep)\(", l)],
+      "pauses make no syscall in the runner")
+
 cleanup(tmp)
 finish()
