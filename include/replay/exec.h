@@ -32,6 +32,7 @@ struct rp_row {
 	int64_t ret;       /* last call's return value */
 	int32_t err;       /* last call's errno, 0 if it succeeded */
 	int32_t pid;       /* process that ran it (a process: group's child has its own) */
+	int32_t tid;       /* thread that ran it (a threads: group's worker has its own) */
 	uint8_t state;
 	uint64_t ns;       /* wall time of all its calls (per call: ns / count) */
 	uint64_t count;    /* calls made */

@@ -58,6 +58,10 @@ enum rp_op_kind {
 	RP_OP_LOOP,  /* loop: begin; args[0] rounds (0: no limit), args[1] duration ns,
 	                args[2] pause ns between rounds */
 	RP_OP_NEXT,  /* loop: end of the body; back to the begin op, or on */
+	RP_OP_THREADS, /* threads: begin; args[0] threads, args[1] ops per thread copy; copy k
+	                  starts at this op + 1 + k * args[1] and ends with RP_OP_DONE */
+	RP_OP_DONE,  /* threads: end of one thread's copy of the body */
+	RP_OP_JOIN,  /* threads: end of the group */
 };
 
 struct rp_op {
@@ -127,6 +131,7 @@ struct rp_program {
 	unsigned reloc_count;
 	struct rp_sandbox_plan sandbox;
 	int repeats; /* some step has repeat: > 1 */
+	unsigned max_threads; /* worker threads the largest threads: group needs */
 	unsigned isolate; /* RP_ISOLATE_* the spec asks for */
 	struct rp_arena arena;
 };

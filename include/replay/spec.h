@@ -99,8 +99,10 @@ struct rp_expect {
 
 struct rp_step;
 
-/* Steps run together: in a forked process, or in a loop. */
+/* Steps run together: in a forked process, in a loop, or by threads. */
 struct rp_group {
+	char *count;    /* threads: how many */
+	char *name;     /* threads: their name (prctl PR_SET_NAME, as a first step) */
 	char *repeat;   /* loop: rounds */
 	char *duration; /* loop: seconds */
 	char *pause;    /* loop: seconds between rounds */
@@ -113,6 +115,7 @@ struct rp_step {
 	char *call;
 	struct rp_group *process;
 	struct rp_group *loop;
+	struct rp_group *threads;
 	struct rp_arch_numbers *nr;
 	struct rp_value *args;
 	unsigned args_count;

@@ -36,7 +36,7 @@ static void register_object(struct rp_build *b, const char *name, const struct r
 			abort();
 	}
 	b->objects[b->object_count++] = (struct rp_object){
-		.name = name, .value = v, .path = strdup(b->path), .last_step = -1};
+		.name = name, .value = v, .path = strdup(b->path), .last_step = -1, .prev_step = -1};
 }
 
 /* First pass: every named object, wherever it is, so sizeof can look ahead. */
@@ -176,6 +176,15 @@ static int find_object(struct rp_build *b, const char *builder, const char *name
 	return 0;
 }
 
+/* Step `step` passes the object to the kernel. */
+static void passed_in(struct rp_object *o, unsigned step)
+{
+	if (o->last_step != (int)step) {
+		o->prev_step = o->last_step;
+		o->last_step = (int)step;
+	}
+}
+
 int rp_object_ref(struct rp_build *b, const char *name, uint64_t *ptr)
 {
 	unsigned i = 0;
@@ -187,7 +196,7 @@ int rp_object_ref(struct rp_build *b, const char *name, uint64_t *ptr)
 		return -1;
 	}
 	*ptr = (uint64_t)(uintptr_t)b->objects[i].mem;
-	b->objects[i].last_step = (int)b->step;
+	passed_in(&b->objects[i], b->step);
 	return 0;
 }
 
@@ -239,12 +248,14 @@ int rp_build_load(struct rp_build *b, const struct rp_load *l, void *dst, unsign
 			 (long long)off, l->from, size);
 		return -1;
 	}
-	if (!o->mem || o->last_step < 0 || (unsigned)o->last_step >= b->step) {
+	/* A ref: to the object earlier in this very step does not make it the writer. */
+	int writer = o->last_step == (int)b->step ? o->prev_step : o->last_step;
+	if (!o->mem || writer < 0) {
 		rp_error(b, "no earlier step passes '%s' to the kernel: load reads what a previous "
 			    "step's call wrote", l->from);
 		return -1;
 	}
-	rp_add_fixup(b, dst, width, (unsigned)o->last_step, RP_REF_LOAD);
+	rp_add_fixup(b, dst, width, (unsigned)writer, RP_REF_LOAD);
 	struct rp_fixup *f = &b->prog->fixups[b->prog->fixup_count - 1];
 	f->from = (const uint8_t *)o->mem + off;
 	f->from_width = (uint8_t)load_types[t].width;
@@ -256,9 +267,11 @@ int rp_build_load(struct rp_build *b, const struct rp_load *l, void *dst, unsign
 void rp_object_built(struct rp_build *b, const char *name, void *mem)
 {
 	unsigned i = 0;
-	if (name && rp_names_get(&b->object_names, name, &i) == 0 && !b->objects[i].mem) {
+	/* Built again for each thread's copy of a threads: body: the copy being
+	 * compiled sees its own. */
+	if (name && rp_names_get(&b->object_names, name, &i) == 0) {
 		b->objects[i].mem = mem;
-		b->objects[i].last_step = (int)b->step;
+		passed_in(&b->objects[i], b->step);
 	}
 }
 

@@ -77,7 +77,10 @@ static struct rp_program *build(const char *file, const char *arch, int render,
 
 static void print_dry_run(const struct rp_program *p)
 {
-	printf("# %s on %s: %u steps\n", p->name, p->arch, p->step_count);
+	unsigned steps = 0;
+	for (unsigned i = 0; i < p->step_count; i++)
+		steps += !p->info[i].hidden;
+	printf("# %s on %s: %u steps\n", p->name, p->arch, steps);
 	for (unsigned i = 0; i < p->step_count; i++) {
 		const struct rp_step_info *info = &p->info[i];
 		if (info->hidden)
@@ -92,6 +95,10 @@ static void print_dry_run(const struct rp_program *p)
 			if (p->ops[i].args[2])
 				printf(" pause %.3fs", (double)p->ops[i].args[2] / 1e9);
 			printf("\n");
+			continue;
+		}
+		if (p->ops[i].kind == RP_OP_THREADS) {
+			printf("threads: %llu\n", (unsigned long long)p->ops[i].args[0]);
 			continue;
 		}
 		if (p->ops[i].kind == RP_OP_FORK)

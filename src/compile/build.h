@@ -37,6 +37,7 @@ struct rp_object {
 	char *path;      /* node path of its definition */
 	void *mem;       /* where it was built; NULL until then */
 	int last_step;   /* last step so far that passed it to the kernel, -1 if none */
+	int prev_step;   /* the one before that: a load in last_step reads what it left */
 	size_t size;
 	int size_state;  /* 0 unknown, 1 computing, 2 known, -1 invalid */
 };
@@ -47,6 +48,8 @@ struct rp_build {
 	const struct rp_spec *spec;
 	const char *arch;
 	int render; /* keep argument texts (dry runs): otherwise they cost memory for nothing */
+	int in_process, in_threads;
+	unsigned copy_lo, copy_hi, copy_offset; /* threads: copy 0's ops, this copy's shift */
 	unsigned step;
 	char path[512];
 	size_t path_len;

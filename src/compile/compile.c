@@ -210,7 +210,11 @@ int rp_add_sandbox_file(struct rp_build *b, const struct rp_file *f)
 
 int rp_step_ref(struct rp_build *b, const char *id, unsigned *index)
 {
-	if (rp_names_get(&b->step_ids, id, index) != 0) {
+	int found = rp_names_get(&b->step_ids, id, index) == 0;
+	/* Inside a threads: body, a step of the body means this thread's own copy. */
+	if (found && b->copy_offset && *index >= b->copy_lo && *index < b->copy_hi)
+		*index += b->copy_offset;
+	if (!found) {
 		const char *names[512];
 		unsigned n = 0;
 		for (unsigned i = 0; i < b->step && n < 512; i++)
@@ -456,16 +460,44 @@ static int compile_repeat(struct rp_build *b, const struct rp_step *s, struct rp
 
 static const struct rp_group *group_of(const struct rp_step *s)
 {
-	return s->process ? s->process : s->loop;
+	return s->process ? s->process : s->loop ? s->loop : s->threads;
 }
 
-/* Ops a list of steps compiles to: one per call, two more per group. */
+static const char *group_key(const struct rp_step *s)
+{
+	return s->process ? "process" : s->loop ? "loop" : "threads";
+}
+
+#define MAX_THREADS 64
+
+/* A threads: group's count, 1 if it is not valid (the compile reports that). */
+static unsigned thread_count(const struct rp_group *g)
+{
+	int64_t n;
+	if (rp_parse_number(g->count, &n) != 0 || n < 1 || n > MAX_THREADS)
+		return 1;
+	return (unsigned)n;
+}
+
+static unsigned count_ops(const struct rp_step *steps, unsigned n);
+
+/* Ops of one thread's copy of a threads: body: its prctl naming, the body, DONE. */
+static unsigned thread_stride(const struct rp_group *g)
+{
+	return (g->name ? 1 : 0) + count_ops(g->steps, g->steps_count) + 1;
+}
+
+/* Ops a list of steps compiles to: one per call, two more per group; a threads:
+ * group holds one copy of its body per thread, so each has its own rows. */
 static unsigned count_ops(const struct rp_step *steps, unsigned n)
 {
 	unsigned total = 0;
 	for (unsigned i = 0; i < n; i++) {
 		const struct rp_group *g = group_of(&steps[i]);
-		total += g ? 2 + count_ops(g->steps, g->steps_count) : 1;
+		if (steps[i].threads)
+			total += 2 + thread_count(g) * thread_stride(g);
+		else
+			total += g ? 2 + count_ops(g->steps, g->steps_count) : 1;
 	}
 	return total;
 }
@@ -473,18 +505,28 @@ static unsigned count_ops(const struct rp_step *steps, unsigned n)
 /* Reject keys that only make sense on a call, and a step that is neither or both. */
 static int check_step_shape(struct rp_build *b, const struct rp_step *s)
 {
-	int groups = !!s->process + !!s->loop;
+	int groups = !!s->process + !!s->loop + !!s->threads;
 	if (!s->call && !groups) {
-		rp_error(b, "a step needs call:, process: or loop:");
+		rp_error(b, "a step needs call:, process:, loop: or threads:");
 		return -1;
 	}
 	if ((s->call && groups) || groups > 1) {
-		rp_error(b, "a step is one of call:, process: or loop:, not several");
+		rp_error(b, "a step is one of call:, process:, loop: or threads:, not several");
 		return -1;
 	}
 	if (groups && (s->args_count || s->nr || s->expect || s->repeat)) {
 		rp_error(b, "args:, nr:, expect: and repeat: belong to a call; a %s: group has "
-			    "only id:, when:, comment: and its steps", s->process ? "process" : "loop");
+			    "only id:, when:, comment: and its steps", group_key(s));
+		return -1;
+	}
+	/* Workers exist only in the runner, and a forked child has no threads. */
+	if (groups && b->in_threads) {
+		rp_error(b, "a threads: body holds calls and loops only, not a %s: group",
+			 group_key(s));
+		return -1;
+	}
+	if (s->threads && b->in_process) {
+		rp_error(b, "threads: cannot run inside a process: group (its child has no workers)");
 		return -1;
 	}
 	return 0;
@@ -571,6 +613,75 @@ static int compile_loop(struct rp_build *b, const struct rp_group *g, struct rp_
 static int compile_steps(struct rp_build *b, const struct rp_step *steps, unsigned n,
 			 unsigned *next, unsigned depth);
 
+/* The thread's own name, as a visible first step: prctl(PR_SET_NAME, name). */
+static void compile_thread_name(struct rp_build *b, const char *name, unsigned *next,
+				unsigned depth)
+{
+	unsigned i = (*next)++;
+	struct rp_op *op = &b->prog->ops[i];
+	struct rp_step_info *info = &b->prog->info[i];
+	const struct rp_syscall *prctl = rp_syscall_by_name(b->arch, "prctl");
+	*op = (struct rp_op){.kind = RP_OP_CALL, .repeat = 1, .nr = prctl ? prctl->nr : -1,
+			     .fixup_first = b->prog->fixup_count};
+	op->args[0] = 15; /* PR_SET_NAME */
+	op->args[1] = (uint64_t)(uintptr_t)rp_arena_strdup(&b->prog->arena, name);
+	*info = (struct rp_step_info){.call = "prctl", .nargs = 2, .depth = (uint8_t)depth,
+				      .expect = {.any = 1}};
+	info->arg_text[0] = "PR_SET_NAME";
+	info->arg_text[1] = rp_text(b, "\"%s\"", name);
+}
+
+static int compile_threads(struct rp_build *b, const struct rp_group *g, unsigned begin,
+			   unsigned *next, unsigned depth)
+{
+	int rc = 0;
+	int64_t n = 0;
+	size_t mark = rp_path_push(b, "count");
+	if (rp_parse_number(g->count, &n) != 0 || n < 1 || n > MAX_THREADS) {
+		rp_error(b, "count '%s' is not a number of threads from 1 to %d", g->count, MAX_THREADS);
+		rc = -1;
+	}
+	rp_path_pop(b, mark);
+	if (g->name && (strlen(g->name) == 0 || strlen(g->name) > 15)) {
+		mark = rp_path_push(b, "name");
+		rp_error(b, "thread name '%s' must be 1 to 15 characters (the kernel keeps 15)", g->name);
+		rp_path_pop(b, mark);
+		rc = -1;
+	}
+	unsigned count = thread_count(g), stride = thread_stride(g);
+	struct rp_op *op = &b->prog->ops[begin];
+	op->kind = RP_OP_THREADS;
+	op->nr = 0;
+	op->args[0] = count;
+	op->args[1] = stride;
+	b->prog->info[begin].call = "threads";
+	if (count > b->prog->max_threads)
+		b->prog->max_threads = count;
+	/* Each thread gets its own copy of the body; references inside the body
+	 * stay inside the copy they are compiled into. */
+	b->in_threads = 1;
+	b->copy_lo = begin + 1;
+	b->copy_hi = begin + 1 + stride;
+	for (unsigned k = 0; k < count; k++) {
+		b->copy_offset = k * stride;
+		if (g->name)
+			compile_thread_name(b, g->name, next, depth + 1);
+		if (compile_steps(b, g->steps, g->steps_count, next, depth + 1) != 0)
+			rc = -1;
+		unsigned done = (*next)++;
+		b->prog->ops[done] = (struct rp_op){.kind = RP_OP_DONE, .jump = begin, .repeat = 1};
+		b->prog->info[done] = (struct rp_step_info){.call = "end", .hidden = 1,
+							    .depth = (uint8_t)(depth + 1),
+							    .expect = {.any = 1}};
+		if (k == 0 && rc != 0)
+			break; /* the same errors again for every copy help nobody */
+	}
+	*next = begin + 1 + count * stride;
+	b->in_threads = 0;
+	b->copy_offset = 0;
+	return rc;
+}
+
 static int compile_step(struct rp_build *b, const struct rp_step *s, unsigned *next,
 			unsigned depth)
 {
@@ -596,17 +707,25 @@ static int compile_step(struct rp_build *b, const struct rp_step *s, unsigned *n
 		op->fixup_count = b->prog->fixup_count - op->fixup_first;
 		return rc;
 	}
-	size_t mark = rp_path_push(b, "%s", s->process ? "process" : "loop");
+	size_t mark = rp_path_push(b, "%s", group_key(s));
 	if (s->process)
 		compile_fork(b, op, info);
-	else if (compile_loop(b, g, op, info) != 0)
+	else if (s->loop && compile_loop(b, g, op, info) != 0)
 		rc = -1;
 	op->fixup_count = b->prog->fixup_count - op->fixup_first;
-	if (compile_steps(b, g->steps, g->steps_count, next, depth + 1) != 0)
+	int was_in_process = b->in_process;
+	b->in_process |= s->process != NULL;
+	if (s->threads) {
+		if (compile_threads(b, g, i, next, depth) != 0)
+			rc = -1;
+	} else if (compile_steps(b, g->steps, g->steps_count, next, depth + 1) != 0) {
 		rc = -1;
+	}
+	b->in_process = was_in_process;
 	rp_path_pop(b, mark);
 	unsigned end = (*next)++;
-	b->prog->ops[end] = (struct rp_op){.kind = s->process ? RP_OP_EXIT : RP_OP_NEXT,
+	b->prog->ops[end] = (struct rp_op){.kind = s->process ? RP_OP_EXIT
+						   : s->loop ? RP_OP_NEXT : RP_OP_JOIN,
 					   .jump = i, .repeat = 1, .nr = 0};
 	b->prog->info[end] = (struct rp_step_info){.call = "end", .hidden = 1,
 						   .depth = info->depth, .expect = {.any = 1}};
@@ -655,9 +774,14 @@ static void index_steps(struct rp_build *b, const struct rp_step *steps, unsigne
 		}
 		const struct rp_group *g = group_of(s);
 		if (g) {
-			size_t m2 = rp_path_push(b, "%s", s->process ? "process" : "loop");
+			size_t m2 = rp_path_push(b, "%s", group_key(s));
+			unsigned body = *next;
+			*next += s->threads && g->name ? 1 : 0; /* the naming prctl */
 			index_steps(b, g->steps, g->steps_count, next);
 			rp_path_pop(b, m2);
+			/* Ids of a threads: body name the first thread's copy. */
+			if (s->threads)
+				*next = body + thread_count(g) * thread_stride(g);
 			(*next)++; /* the group's end op */
 		}
 		rp_path_pop(b, mark);

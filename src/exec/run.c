@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,9 +28,23 @@ static inline void cpu_relax(void)
 #endif
 }
 
-/* Who runs the steps in this process: set before the first step, never by a syscall after. */
+/* Who runs the steps: set before the first step, never by a syscall after. */
 static int32_t self_pid;
-static int is_runner; /* the process rp_execute forked, not a process: group's child */
+static __thread int32_t self_tid;
+static __thread int is_runner; /* the runner's main thread: not a child, not a worker */
+
+/* threads: workers, started before the first step and handed work through memory. */
+struct worker {
+	pthread_t thread;
+	uint32_t start; /* op to run from, 0 when idle */
+	const struct rp_program *prog;
+	struct rp_row *rows;
+	struct rp_stats *stats;
+	struct rp_live *live;
+};
+
+static struct worker workers[64];
+static uint32_t workers_ready, workers_done;
 
 static inline uint64_t now_ns(void)
 {
@@ -56,8 +71,10 @@ static inline void apply_fixups(const struct rp_program *prog, const struct rp_o
 		const struct rp_fixup *f = &prog->fixups[op->fixup_first + i];
 		const struct rp_row *src = &rows[f->src];
 		uint64_t v;
-		if (f->kind == RP_REF_PID || f->kind == RP_REF_TID)
+		if (f->kind == RP_REF_PID)
 			v = (uint64_t)(int64_t)self_pid;
+		else if (f->kind == RP_REF_TID)
+			v = (uint64_t)(int64_t)self_tid;
 		else if (f->kind == RP_REF_LOAD)
 			v = src->state == RP_ROW_DONE && src->err == 0 ? load_value(f) : (uint64_t)-1;
 		else
@@ -125,9 +142,9 @@ static inline void call_once(const struct rp_program *prog, unsigned i, const st
 	if (op->forks && r == 0)
 		_exit(0); /* a new process must not run the rest of the spec */
 	int e = r == -1 ? errno : 0;
-	if (is_runner)
-		live->progress++;
+	live->progress++; /* any thread: progress is only watched for change */
 	row->pid = self_pid;
+	row->tid = self_tid;
 	row->ret = r;
 	row->err = e;
 	row->count++;
@@ -152,6 +169,7 @@ static void run_step(const struct rp_program *prog, unsigned i, struct rp_row *r
 		live->started_ns = t0;
 	}
 	row->pid = self_pid;
+	row->tid = self_tid;
 	row->state = RP_ROW_STARTED;
 	if (op->repeat == 1 && !st) {
 		call_once(prog, i, op, row, NULL, live, 0);
@@ -192,6 +210,7 @@ static unsigned run_fork(const struct rp_program *prog, unsigned i, struct rp_ro
 		while (__atomic_load_n(&row->state, __ATOMIC_ACQUIRE) != RP_ROW_DONE)
 			cpu_relax();
 		self_pid = (int32_t)row->ret;
+		self_tid = self_pid;
 		is_runner = 0;
 		return i + 1;
 	}
@@ -238,10 +257,35 @@ static unsigned run_next(const struct rp_program *prog, unsigned i, struct rp_ro
 	return i + 1;
 }
 
-static void run_loop(const struct rp_program *prog, struct rp_row *rows, struct rp_stats *stats,
-		     struct rp_live *live)
+static unsigned run_threads(const struct rp_program *prog, unsigned i, struct rp_row *rows,
+			    struct rp_live *live)
 {
-	for (unsigned i = 0; i < prog->step_count;) {
+	const struct rp_op *op = &prog->ops[i];
+	struct rp_row *row = &rows[i];
+	uint64_t t0 = now_ns();
+	live->current = i;
+	live->started_ns = t0;
+	row->pid = self_pid;
+	row->tid = self_tid;
+	row->state = RP_ROW_STARTED;
+	__atomic_store_n(&workers_done, 0, __ATOMIC_RELEASE);
+	for (uint32_t k = 0; k < op->args[0]; k++)
+		__atomic_store_n(&workers[k].start, (uint32_t)(i + 1 + k * op->args[1]),
+				 __ATOMIC_RELEASE);
+	while (__atomic_load_n(&workers_done, __ATOMIC_ACQUIRE) < op->args[0])
+		cpu_relax();
+	row->ret = (int64_t)op->args[0];
+	row->count++;
+	row->ns += now_ns() - t0;
+	row->state = RP_ROW_DONE;
+	rows[op->jump].state = RP_ROW_DONE;
+	return op->jump + 1;
+}
+
+static void run_loop(const struct rp_program *prog, unsigned from, struct rp_row *rows,
+		     struct rp_stats *stats, struct rp_live *live)
+{
+	for (unsigned i = from; i < prog->step_count;) {
 		const struct rp_op *op = &prog->ops[i];
 		struct rp_row *row = &rows[i];
 		int group = op->kind == RP_OP_FORK || op->kind == RP_OP_LOOP;
@@ -271,11 +315,52 @@ static void run_loop(const struct rp_program *prog, struct rp_row *rows, struct 
 			row->ret = (int64_t)now_ns(); /* the start, until the loop ends */
 			i++;
 			break;
+		case RP_OP_THREADS:
+			i = run_threads(prog, i, rows, live);
+			break;
+		case RP_OP_DONE: /* a worker's copy ends: back to waiting */
+			row->state = RP_ROW_DONE;
+			return;
+		case RP_OP_JOIN:
+			row->state = RP_ROW_DONE;
+			i++;
+			break;
 		default: /* RP_OP_NEXT */
 			i = run_next(prog, i, rows);
 			break;
 		}
 	}
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	self_tid = (int32_t)syscall(SYS_gettid); /* before the first step: see start_workers */
+	__atomic_fetch_add(&workers_ready, 1, __ATOMIC_RELEASE);
+	for (;;) {
+		uint32_t start;
+		while (!(start = __atomic_load_n(&w->start, __ATOMIC_ACQUIRE)))
+			cpu_relax();
+		run_loop(w->prog, start, w->rows, w->stats, w->live);
+		__atomic_store_n(&w->start, 0, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&workers_done, 1, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+/* Threads cost mmap and clone: made before the first step, so the trace between the
+ * first and last step holds only the spec's calls.  Idle workers spin (no futex). */
+static int start_workers(const struct rp_program *prog, struct rp_run *run)
+{
+	for (unsigned k = 0; k < prog->max_threads; k++) {
+		workers[k] = (struct worker){.prog = prog, .rows = run->rows, .stats = run->stats,
+					     .live = run->live};
+		if (pthread_create(&workers[k].thread, NULL, worker_main, &workers[k]) != 0)
+			return -1;
+	}
+	while (__atomic_load_n(&workers_ready, __ATOMIC_ACQUIRE) < prog->max_threads)
+		cpu_relax();
+	return 0;
 }
 
 static size_t mapping_size(unsigned steps, int with_stats)
@@ -296,10 +381,16 @@ static void child(const struct rp_program *prog, const struct rp_exec_options *o
 	setpgid(0, 0);
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	self_pid = (int32_t)getpid();
+	self_tid = self_pid;
 	is_runner = 1;
+	if (prog->max_threads && start_workers(prog, run) != 0) {
+		run->live->setup_errno = EAGAIN;
+		snprintf(run->live->setup_what, sizeof(run->live->setup_what), "start threads");
+		_exit(RP_SETUP_FAILED);
+	}
 	uint64_t rounds = opt->rounds ? opt->rounds : 1;
 	for (uint64_t k = 0; k < rounds; k++)
-		run_loop(prog, run->rows, run->stats, run->live);
+		run_loop(prog, 0, run->rows, run->stats, run->live);
 	reap_children(); /* after the last step: the run ends when all its processes have */
 	_exit(0);
 }

@@ -151,11 +151,20 @@ static const cyaml_schema_field_t loop_fields[] = {
 	CYAML_FIELD_END,
 };
 
+static const cyaml_schema_field_t threads_fields[] = {
+	REQ_STR("count", struct rp_group, count),
+	STR("name", struct rp_group, name),
+	CYAML_FIELD_SEQUENCE("steps", CYAML_FLAG_POINTER, struct rp_group, steps, &step_entry, 1,
+			     CYAML_UNLIMITED),
+	CYAML_FIELD_END,
+};
+
 static const cyaml_schema_field_t step_fields[] = {
 	STR("id", struct rp_step, id),
 	STR("call", struct rp_step, call),
 	CYAML_FIELD_MAPPING_PTR("process", OPT, struct rp_step, process, process_fields),
 	CYAML_FIELD_MAPPING_PTR("loop", OPT, struct rp_step, loop, loop_fields),
+	CYAML_FIELD_MAPPING_PTR("threads", OPT, struct rp_step, threads, threads_fields),
 	CYAML_FIELD_MAPPING_PTR("nr", OPT, struct rp_step, nr, arch_number_fields),
 	CYAML_FIELD_SEQUENCE("args", OPT, struct rp_step, args, &value_entry, 0,
 			     CYAML_UNLIMITED),

@@ -68,9 +68,11 @@ static void step_json(FILE *out, const struct rp_report_context *c, unsigned i)
 {
 	const struct rp_step_info *info = &c->prog->info[i];
 	const struct rp_row *row = &c->run->rows[i];
-	static const char *const kinds[] = {"call", "process", "end", "loop", "end"};
-	fprintf(out, "    {\"index\": %u, \"kind\": \"%s\", \"depth\": %u, \"pid\": %d, \"id\": ",
-		info->number, kinds[c->prog->ops[i].kind], info->depth, (int)row->pid);
+	static const char *const kinds[] = {"call", "process", "end", "loop", "end", "threads",
+					    "end", "end"};
+	fprintf(out, "    {\"index\": %u, \"kind\": \"%s\", \"depth\": %u, \"pid\": %d, "
+		     "\"tid\": %d, \"id\": ",
+		info->number, kinds[c->prog->ops[i].kind], info->depth, (int)row->pid, (int)row->tid);
 	json_string(out, info->id);
 	fputs(", \"call\": ", out);
 	json_string(out, info->call);

@@ -67,7 +67,7 @@ static const char *mark(const struct rp_report_context *c, unsigned i, char *buf
 			snprintf(buf, size, "the process exited here, status %d", c->run->exit_code);
 		return buf;
 	default:
-		if (c->prog->ops[i].kind == RP_OP_LOOP)
+		if (c->prog->ops[i].kind == RP_OP_LOOP || c->prog->ops[i].kind == RP_OP_THREADS)
 			return "";
 		if (row->count > 1)
 			return repeat_note(c, i, buf, size);
@@ -81,29 +81,35 @@ void rp_report_table(FILE *out, const struct rp_report_context *c)
 	const struct rp_judgement *j = c->judgement;
 	fprintf(out, "spec %s (%s), %s, uid %u, sandbox %s\n", p->name, c->spec_file, p->arch,
 		(unsigned)getuid(), c->sandbox);
-	fprintf(out, "%4s %7s  %-16s %-16s %4s  %-18s %9s  %s\n", "#", "pid", "id", "syscall", "nr",
-		"result", "time", "note");
+	fprintf(out, "%4s %13s  %-16s %-16s %4s  %-18s %9s  %s\n", "#", "pid[/tid]", "id", "syscall",
+		"nr", "result", "time", "note");
 	/* Rows end at the time column unless there is a note: no trailing blanks. */
 	for (unsigned i = 0; i < p->step_count; i++) {
 		const struct rp_step_info *info = &p->info[i];
 		const struct rp_row *row = &c->run->rows[i];
 		if (info->hidden)
 			continue;
-		char buf[64], t[32], why[160], pid[16], call[64], nr[16];
+		char buf[64], t[32], why[160], pid[32], call[64], nr[16];
 		const char *result = buf;
 		format_ns(t, sizeof(t), row);
 		const char *note = mark(c, i, why, sizeof(why));
-		snprintf(pid, sizeof(pid), "%d", (int)row->pid);
+		/* A worker thread's tid follows its process id. */
+		if (row->tid && row->tid != row->pid)
+			snprintf(pid, sizeof(pid), "%d/%d", (int)row->pid, (int)row->tid);
+		else
+			snprintf(pid, sizeof(pid), "%d", (int)row->pid);
 		/* Steps inside groups are indented under their process: or loop: */
 		snprintf(call, sizeof(call), "%*s%s", 2 * info->depth, "", info->call);
 		snprintf(nr, sizeof(nr), "%ld", p->ops[i].nr);
-		if (p->ops[i].kind == RP_OP_LOOP && row->state == RP_ROW_DONE)
-			snprintf(buf, sizeof(buf), "%lld rounds", (long long)row->ret);
+		int group = p->ops[i].kind == RP_OP_LOOP || p->ops[i].kind == RP_OP_THREADS;
+		if (group && row->state == RP_ROW_DONE)
+			snprintf(buf, sizeof(buf), "%lld %s", (long long)row->ret,
+				 p->ops[i].kind == RP_OP_LOOP ? "rounds" : "threads");
 		else
 			result = rp_row_result(row, buf, sizeof(buf));
-		fprintf(out, "%4u %7s  %-16s %-16s %4s  %-18s %9s%s%s\n", info->number,
+		fprintf(out, "%4u %13s  %-16s %-16s %4s  %-18s %9s%s%s\n", info->number,
 			row->pid ? pid : "-", info->id ? info->id : "-", call,
-			p->ops[i].kind == RP_OP_LOOP ? "-" : nr, result, t,
+			group ? "-" : nr, result, t,
 			note && *note ? "  " : "", note ? note : "");
 	}
 	fprintf(out, "summary: %u steps: %u ok, %u failed with errno, %u skipped, %u unavailable",

@@ -104,5 +104,53 @@ runner_pid = next((pid for pid, lines in per_pid.items() if any(l.startswith("ge
 check(not [l for l in per_pid.get(runner_pid, []) if re.match(r"(nanosleep|clock_nanosleep)\(", l)],
       "pauses make no syscall in the runner")
 
+# threads: each worker runs its own copy of the body under its own tid (report and
+# kernel agree), names itself first, and references stay inside its copy; workers are
+# started before the first step, so nothing but the spec's calls lies between them.
+spec = write_spec(tmp, "thr.yaml", """name: thr
+steps:
+  - {id: first, call: getpid}
+  - threads:
+      count: 3
+      name: worker
+      steps:
+        - {id: t, call: gettid}
+        - {call: tgkill, args: [{pid: self}, {ret: t}, {int: 0}]}
+        - {call: getppid, repeat: 10}
+  - {call: umask, args: [{int: 022}]}
+""")
+p = run(["--format", "json", spec], tmp)
+check_eq(p.returncode, 0, f"threads spec passes: {p.stderr}")
+doc = json.loads(p.stdout) if p.stdout.startswith("{") else {"steps": []}
+runner = doc["steps"][0]["ret"]
+copies = [doc["steps"][k:k + 4] for k in (2, 6, 10)]
+tids = [c[1]["ret"] for c in copies]
+check_eq(len(set(tids)), 3, f"three distinct worker tids: {tids}")
+for c, tid in zip(copies, tids):
+    check_eq([s["call"] for s in c], ["prctl", "gettid", "tgkill", "getppid"], "each copy's calls")
+    check(all(s["pid"] == runner and s["tid"] == tid for s in c), f"rows of worker {tid} carry its tid")
+    check_eq(c[2]["status"], "ok", "tgkill(self pid, own tid) succeeds")
+    check_eq(c[3]["count"], 10, "each worker repeats its own getppid 10 times")
+p, per_pid = strace_run([spec], tmp)
+# (threads interleave: strace splits a call into "<unfinished ...>" and "<... resumed>")
+calls_of = {pid: [l.split("(")[0] for l in lines if not l.startswith("<...")]
+            for pid, lines in per_pid.items()}
+workers = {pid: lines for pid, lines in per_pid.items()
+           if any(l.startswith('prctl(PR_SET_NAME, "worker"') for l in lines)}
+check_eq(len(workers), 3, "three workers named themselves 'worker'")
+for pid, lines in workers.items():
+    calls = calls_of[pid]
+    start = calls.index("prctl") if "prctl" in calls else 0
+    check_eq(calls[start:start + 13], ["prctl", "gettid", "tgkill"] + ["getppid"] * 10,
+             f"worker {pid}: its calls, in order")
+    tg = next((l for l in lines if l.startswith("tgkill(")), "")
+    check(re.match(rf"tgkill\(\d+, {pid}, 0", tg) is not None, f"worker {pid}: tgkill got its own tid: {tg}")
+runner = next((pid for pid, lines in per_pid.items() if any(l.startswith("umask(") for l in lines)), 0)
+calls = calls_of.get(runner, [])
+last = calls.index("umask") if "umask" in calls else 0
+first_step = max((k for k in range(last) if calls[k] == "getpid"), default=0)
+check_eq(calls[first_step:last + 1], ["getpid", "umask"],
+         "the runner issues nothing between its steps; workers were started before the first")
+
 cleanup(tmp)
 finish()

@@ -102,6 +102,10 @@ OBJECTS = {
     "struct_fields": DEFS["builder_struct"],
     "buffer_fields": DEFS["builder_buffer"],
     "bytes_fields": DEFS["builder_bytes"],
+    "load_fields": DEFS["builder_load"],
+    "process_fields": STEP["process"],
+    "loop_fields": STEP["loop"],
+    "threads_fields": STEP["threads"],
     "file_fields": DEFS["file"],
 }
 tables = loader_fields()
@@ -138,6 +142,18 @@ def args(*a):
 
 def field(f):
     return args("{int: 1}", "{struct: {name: s, fields: [" + f + "]}}", "{sizeof: s}")
+
+
+# An earlier step that fills an 8-byte buffer fds, then a step that uses one argument a.
+PIPE = "{id: p, call: pipe2, args: [{buffer: {name: fds, size: 8}}, {flags: [O_CLOEXEC]}]}"
+
+
+def load(a):
+    return steps(PIPE, "{call: close, args: [" + a + "]}")
+
+
+def load_field(f):
+    return steps(PIPE, "{call: write, args: [{int: 1}, {struct: {name: s, fields: [" + f + "]}}, {sizeof: s}]}")
 
 
 # (b) Schema-level mistakes: the schema rejects each, and so does `replay check` (exit 2).
@@ -221,6 +237,66 @@ BAD = [
     ("syscalls number junk", "name: t\nsyscalls:\n  - {name: listns, x86_64: 470a, aarch64: 470}\n"
      "steps:\n  - call: listns\n"),
     ("top level a list", "- call: getpid\n"),
+    ("load a scalar", load("{load: fds}")),
+    ("load without type", load("{load: {from: fds}}")),
+    ("load without from", load("{load: {type: i32}}")),
+    ("load type int", load("{load: {from: fds, type: int}}")),
+    ("load type ptr", load("{load: {from: fds, type: ptr}}")),
+    ("load type I32 (case matters)", load("{load: {from: fds, type: I32}}")),
+    ("load unknown key", load("{load: {from: fds, type: i32, size: 4}}")),
+    ("load offset negative", load("{load: {from: fds, offset: -4, type: i32}}")),
+    ("load offset junk", load("{load: {from: fds, offset: 4x, type: i32}}")),
+    ("load with a second builder key", load("{load: {from: fds, type: i32}, int: 3}")),
+    ("load with type: in an argument", load("{load: {from: fds, type: i32}, type: u32}")),
+    ("load field without type:", load_field("{load: {from: fds, offset: 4, type: i32}}")),
+    ("load field with type: ptr", load_field("{load: {from: fds, type: i32}, type: ptr}")),
+    ("repeat 0", steps("{call: getpid, repeat: 0}")),
+    ('repeat "0x0"', steps('{call: getpid, repeat: "0x0"}')),
+    ("repeat -1", steps("{call: getpid, repeat: -1}")),
+    ("repeat above 32 bits", steps("{call: getpid, repeat: 4294967296}")),
+    ("repeat not a number", steps("{call: getpid, repeat: lots}")),
+    ("repeat a float", steps("{call: getpid, repeat: 1.5}")),
+    ("repeat a list", steps("{call: getpid, repeat: [2]}")),
+    ("pid not self", args("{pid: 1}")),
+    ("tid field without type:", field("{tid: self}")),
+    ("pid field with type: ptr", field("{pid: self, type: ptr}")),
+    ("call and process", steps("{call: getpid, process: {steps: [{call: getpid}]}}")),
+    ("process and loop", steps("{process: {steps: [{call: getpid}]}, loop: {repeat: 2, steps: [{call: getpid}]}}")),
+    ("process with args", steps("{process: {steps: [{call: getpid}]}, args: [{int: 1}]}")),
+    ("loop with expect", steps("{loop: {repeat: 2, steps: [{call: getpid}]}, expect: {ret: 0}}")),
+    ("loop with repeat beside it", steps("{loop: {repeat: 2, steps: [{call: getpid}]}, repeat: 2}")),
+    ("process without steps", steps("{process: {}}")),
+    ("process with no steps", steps("{process: {steps: []}}")),
+    ("process unknown key", steps("{process: {steps: [{call: getpid}], repeat: 2}}")),
+    ("loop with neither repeat nor duration", steps("{loop: {steps: [{call: getpid}]}}")),
+    ("loop repeat 0", steps("{loop: {repeat: 0, steps: [{call: getpid}]}}")),
+    ("loop duration 0", steps("{loop: {duration: 0, steps: [{call: getpid}]}}")),
+    ("loop duration with a unit", steps("{loop: {duration: 1s, steps: [{call: getpid}]}}")),
+    ("loop pause negative", steps("{loop: {repeat: 2, pause: -1, steps: [{call: getpid}]}}")),
+    ("bad step inside a group", steps("{loop: {repeat: 2, steps: [{call: getpid, timeout: 5}]}}")),
+]
+
+# (b2) Mistakes only the compiler sees (names, sizes, step order, the call): the schema
+# accepts them, `replay check` rejects each with this message.
+LATER = [
+    ("load from an unknown object", load("{load: {from: fsd, type: i32}}"),
+     "load names no object 'fsd'; did you mean 'fds'?"),
+    ("load past the end", load("{load: {from: fds, offset: 6, type: i32}}"),
+     "i32 at offset 6 is past the end of 'fds' (8 bytes)"),
+    ("load u64 from a 4-byte buffer", steps("{call: pipe2, args: [{buffer: {name: b4, size: 4}}, {int: 0}]}",
+                                            "{call: close, args: [{load: {from: b4, type: u64}}]}"),
+     "u64 at offset 0 is past the end of 'b4' (4 bytes)"),
+    ("load before any step passes the object",
+     steps("{call: close, args: [{load: {from: fds, type: i32}}]}", PIPE),
+     "no earlier step passes 'fds' to the kernel: load reads what a previous step's call wrote"),
+    ("load from an object only sizeof names",
+     steps("{call: close, args: [{sizeof: fds}]}", "{call: close, args: [{load: {from: fds, type: i32}}]}",
+           PIPE),
+     "no earlier step passes 'fds' to the kernel"),
+    ("repeat fork", steps("{call: fork, repeat: 2}"),
+     "fork cannot be repeated: every call would leave a process behind"),
+    ("repeat clone3", steps("{call: clone3, repeat: 5}"),
+     "clone3 cannot be repeated: every call would leave a process behind"),
 ]
 
 # (c) Good variants: accepted by both.
@@ -267,6 +343,49 @@ GOOD = [
      "  - {call: close, when: {ok: probe}, args: [{fd: probe}], expect: {ret: 0}}\n"
      "  - {call: getpid, when: {failed: probe}, expect: {ret: \"0x0\", errno: [EPERM]}}\n"),
     ("scalars of any YAML type as text", args("{int: 1}", "{cstring: 123}", "{null: ~}", "{null: 0}")),
+    ("load: pipe2's write end", steps(PIPE, "{call: write, args: [{load: {from: fds, offset: 4, type: i32}}, "
+                                            "{cstring: hello}, {int: 5}], expect: {ret: 5}}")),
+    ("load: offset default and in any number syntax", steps(
+        PIPE, "{call: close, args: [{load: {from: fds, type: i32}}]}",
+        '{call: close, args: [{load: {from: fds, offset: "0x4", type: u32}}]}',
+        "{call: lseek, args: [{int: 99}, {load: {from: fds, offset: 0, type: i64}}, {int: 0}]}")),
+    ("load: every type", steps(PIPE, "{call: lseek, args: [" + ", ".join(
+        "{load: {from: fds, offset: %d, type: %s}}" % (o, t)
+        for o, t in ((0, "u8"), (2, "i16"), (4, "u32"))) + "]}",
+        "{call: lseek, args: [" + ", ".join(
+        "{load: {from: fds, offset: %d, type: %s}}" % (o, t)
+        for o, t in ((7, "i8"), (6, "u16"), (4, "i32"))) + "]}",
+        "{call: lseek, args: [{load: {from: fds, type: u64}}, {load: {from: fds, type: i64}}]}")),
+    ("load in struct fields with type:", load_field(
+        "{load: {from: fds, offset: 4, type: i32}, type: i32}, {load: {from: fds, type: u8}, type: u64}")),
+    ("load from a ref, a struct and bytes", steps(
+        PIPE, "{call: read, args: [{int: 0}, {ref: fds}, {int: 0}]}",
+        "{call: close, args: [{load: {from: fds, offset: 4, type: i32}}]}",
+        "{call: write, args: [{int: 1}, {struct: {name: st, fields: [{u32: 7}, {u64: 9}]}}, {int: 0}]}",
+        '{call: write, args: [{int: 1}, {bytes: {name: by, hex: "ff fe"}}, {int: 0}]}',
+        "{call: lseek, args: [{load: {from: st, offset: 8, type: u64}}, {load: {from: by, type: i8}}]}")),
+    ("load from a buffer nested in a struct", steps(
+        "{call: write, args: [{int: 1}, {struct: {name: outer, fields: [{buffer: {name: inner, size: 4}}]}}, "
+        "{int: 0}]}",
+        "{call: close, args: [{load: {from: inner, type: u32}}]}")),
+    ("repeat: 1, the 32-bit limit, any number syntax", steps(
+        "{call: getpid, repeat: 1}", "{call: getpid, repeat: 4294967295}", '{call: getpid, repeat: "0x10"}',
+        '{call: getpid, repeat: "017"}', '{call: getpid, repeat: "+5"}')),
+    ("repeat with expect and when", steps(
+        "{id: pid, call: getppid, repeat: 1000}",
+        "{call: close, args: [{int: -1}], repeat: 100, when: {ok: pid}, expect: {errno: [EBADF]}}")),
+    ("fork with repeat: 1", steps("{call: fork, repeat: 1}")),
+    ("pid and tid", steps("{call: kill, args: [{pid: self}, {int: 0}]}",
+                          "{call: write, args: [{int: 1}, {struct: {name: ids, fields: [{pid: self, type: i32}, "
+                          "{tid: self, type: u64}]}}, {sizeof: ids}]}")),
+    ("process, wait4 for its pid", steps(
+        "{id: child, comment: c, process: {steps: [{call: getpid}, {call: exit_group, args: [{int: 3}]}]}}",
+        "{call: wait4, args: [{ret: child}, {null: ~}, {int: 0}, {null: ~}]}")),
+    ("loops: repeat, duration, pause, nested", steps(
+        "{id: a, loop: {repeat: 3, steps: [{call: getpid}]}}",
+        "{loop: {duration: 0.01, pause: 0.001, steps: [{call: getpid}]}}",
+        '{loop: {repeat: "0x10", duration: 1, pause: 0, steps: [{process: {steps: '
+        "[{loop: {repeat: 2, steps: [{call: getpid, repeat: 5}]}}]}}]}, when: {ok: a}}")),
 ]
 
 tmp = fresh_tmpdir()
@@ -278,6 +397,13 @@ for n, (what, text) in enumerate(BAD):
     check_eq(p.returncode, 2, f"replay check rejects: {what}")
     check(": error: " in p.stderr and "cannot open" not in p.stderr,
           f"replay check reports a spec error for: {what} ({p.stderr.strip()})")
+
+for n, (what, text, message) in enumerate(LATER):
+    check_eq(schema_errors(text), [], f"schema leaves to replay check: {what}")
+    spec = write_spec(tmp, f"later{n}.yaml", MODELINE + "\n" + text)
+    p = replay_check(spec)
+    check_eq(p.returncode, 2, f"replay check rejects: {what}")
+    check(f": error: {message}" in p.stderr, f"replay check says '{message}' for: {what} ({p.stderr.strip()})")
 
 for n, (what, text) in enumerate(GOOD):
     check_eq(schema_errors(text), [], f"schema accepts: {what}")
