@@ -24,8 +24,9 @@ struct rp_program *rp_compile(const struct rp_spec *spec, const struct rp_compil
 			      struct rp_diags *diags);
 void rp_program_free(struct rp_program *prog);
 
-/* Fill every sandbox path slot with `dir`/rel.  Allocates; call before running. */
-void rp_program_bind_sandbox(struct rp_program *prog, const char *dir);
+/* Fill every sandbox path slot with `dir`/rel.  Allocates; call before running.
+ * -1 (said on stderr) if a path does not fit the chars: it goes into. */
+int rp_program_bind_sandbox(struct rp_program *prog, const char *dir);
 
 /* Strict number parsing: decimal, 0x hex, 0o/0 octal, 0b binary, optional sign,
  * no trailing characters.  Returns 0 on success. */

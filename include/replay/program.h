@@ -39,8 +39,9 @@ struct rp_fixup {
 
 /* A pointer slot that receives the absolute path of a sandbox entry. */
 struct rp_path_reloc {
-	uint64_t *slot;
+	uint64_t *slot;  /* a pointer slot, or with copy_size a char array */
 	const char *rel; /* "." is the sandbox itself */
+	uint32_t copy_size; /* chars: copy the path in (NUL-padded) instead of pointing at it */
 };
 
 enum rp_when_kind {

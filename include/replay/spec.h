@@ -39,6 +39,21 @@ struct rp_bytes {
 	char *hex;
 };
 
+/* Items laid out one after the other (structs among them inline): iovec[], pollfd[]. */
+struct rp_array {
+	char *name;
+	struct rp_value *items;
+	unsigned items_count;
+};
+
+/* A fixed-size char field (char sun_path[108]): text or a sandbox path, NUL-padded. */
+struct rp_chars {
+	char *name;
+	char *size;
+	char *text;
+	char *path;
+};
+
 /* An integer an earlier step's call wrote into a named object (out-parameters). */
 struct rp_load {
 	char *from;
@@ -70,6 +85,8 @@ struct rp_value {
 	struct rp_load *load;
 	char *pid;
 	char *tid;
+	struct rp_array *array;
+	struct rp_chars *chars;
 	/* struct fields only */
 	char *type;
 	char *u8, *u16, *u32, *u64, *i8, *i16, *i32, *i64;

@@ -13,11 +13,6 @@
 #include "replay/compile.h"
 #include "replay/tables.h"
 
-static size_t align_up(size_t v, size_t a)
-{
-	return (v + a - 1) & ~(a - 1);
-}
-
 static void register_object(struct rp_build *b, const char *name, const struct rp_value *v)
 {
 	unsigned old;
@@ -53,6 +48,12 @@ void rp_collect_objects(struct rp_build *b, const struct rp_value *v)
 	} else if (v->bytes) {
 		name = v->bytes->name;
 		key = "bytes";
+	} else if (v->array) {
+		name = v->array->name;
+		key = "array";
+	} else if (v->chars) {
+		name = v->chars->name;
+		key = "chars";
 	}
 	if (!key)
 		return;
@@ -66,6 +67,12 @@ void rp_collect_objects(struct rp_build *b, const struct rp_value *v)
 		for (unsigned i = 0; i < v->struct_->fields_count; i++) {
 			size_t m3 = rp_path_push(b, "fields.%u", i);
 			rp_collect_objects(b, &v->struct_->fields[i]);
+			rp_path_pop(b, m3);
+		}
+	if (v->array)
+		for (unsigned i = 0; i < v->array->items_count; i++) {
+			size_t m3 = rp_path_push(b, "items.%u", i);
+			rp_collect_objects(b, &v->array->items[i]);
 			rp_path_pop(b, m3);
 		}
 	rp_path_pop(b, mark);
@@ -129,26 +136,15 @@ static int bytes_size(struct rp_build *b, const struct rp_bytes *by, size_t *siz
 
 int rp_struct_size(struct rp_build *b, const struct rp_struct *s, size_t *size)
 {
-	size_t off = 0, max_align = 1;
-	int bad = 0;
-	for (unsigned i = 0; i < s->fields_count; i++) {
-		size_t mark = rp_path_push(b, "fields.%u", i);
-		unsigned w;
-		if (rp_field_width(b, &s->fields[i], &w) != 0) {
-			bad = 1;
-		} else {
-			off = align_up(off, w) + w;
-			if (w > max_align)
-				max_align = w;
-		}
-		rp_path_pop(b, mark);
-	}
-	*size = align_up(off, max_align);
-	return bad ? -1 : 0;
+	size_t align;
+	return rp_members_layout(b, s->fields, s->fields_count, 0, size, &align);
 }
 
 static int value_size(struct rp_build *b, const struct rp_value *v, size_t *size)
 {
+	size_t align;
+	if (v->array || v->chars)
+		return rp_member_layout(b, v, 0, size, &align);
 	if (v->struct_)
 		return rp_struct_size(b, v->struct_, size);
 	if (v->buffer)
@@ -168,8 +164,8 @@ static int find_object(struct rp_build *b, const char *builder, const char *name
 		if (near)
 			rp_error(b, "%s names no object '%s'; did you mean '%s'?", builder, name, near);
 		else
-			rp_error(b, "%s names no object '%s' (name a struct, buffer or bytes "
-				    "with name:)", builder, name);
+			rp_error(b, "%s names no object '%s' (name a struct, array, chars, buffer or "
+				    "bytes with name:)", builder, name);
 		return -1;
 	}
 	*index = i;
@@ -300,40 +296,17 @@ int rp_build_struct(struct rp_build *b, const struct rp_struct *s, uint64_t *ptr
 {
 	size_t size;
 	struct rp_diags *loud = b->diags, quiet;
-	/* Width errors are reported field by field below, with the value errors. */
+	/* Layout errors are reported member by member below, with the value errors. */
 	rp_diags_init(&quiet, loud->file);
 	b->diags = &quiet;
-	int bad = rp_struct_size(b, s, &size) != 0;
+	rp_struct_size(b, s, &size);
 	b->diags = loud;
 	rp_diags_free(&quiet);
 	uint8_t *mem = rp_arena_alloc(&b->prog->arena, size ? size : 1, 16);
-	const char *render = "{";
-	size_t off = 0;
-	for (unsigned i = 0; i < s->fields_count; i++) {
-		size_t mark = rp_path_push(b, "fields.%u", i);
-		const struct rp_value *f = &s->fields[i];
-		unsigned w;
-		const char *ftext = "?";
-		if (rp_field_width(b, f, &w) != 0) {
-			bad = 1; /* reported; the remaining fields are still checked */
-			rp_path_pop(b, mark);
-			continue;
-		}
-		/* Fields without a width were left out of the size too: offsets stay in bounds. */
-		off = align_up(off, w);
-		if (rp_build_field(b, f, mem + off, w, &ftext) != 0)
-			bad = 1;
-		render = rp_text(b, "%s%s%s %s", render, i ? ", " : "",
-					 f->type ? f->type : f->u8 ? "u8" : f->u16 ? "u16" : f->u32 ? "u32"
-					 : f->u64 ? "u64" : f->i8 ? "i8" : f->i16 ? "i16" : f->i32 ? "i32"
-					 : f->i64 ? "i64" : "ptr", ftext);
-		off += w;
-		rp_path_pop(b, mark);
-	}
+	int rc = rp_build_members(b, s->fields, s->fields_count, 0, mem, text);
 	*ptr = (uint64_t)(uintptr_t)mem;
 	rp_object_built(b, s->name, mem);
-	*text = rp_text(b, "%s}", render);
-	return bad ? -1 : 0;
+	return rc;
 }
 
 int rp_build_buffer(struct rp_build *b, const struct rp_buffer *buf, uint64_t *ptr,

@@ -139,8 +139,11 @@ static int run_spec(const char *file, const struct options *o)
 	int status = EXIT_FAIL;
 	if (rp_sandbox_create(&sb, prog->name, &prog->sandbox) != 0)
 		goto out;
-	rp_program_bind_sandbox(prog, sb.path);
-	struct rp_run run;
+	struct rp_run run = {0};
+	if (rp_program_bind_sandbox(prog, sb.path) != 0) {
+		status = EXIT_USAGE;
+		goto cleanup;
+	}
 	struct rp_exec_options exec = o->exec;
 	if (!o->isolate_set)
 		exec.isolate = prog->isolate;
@@ -168,6 +171,7 @@ static int run_spec(const char *file, const struct options *o)
 		rp_judgement_free(&j);
 	}
 	rp_run_free(&run);
+cleanup:
 	if (o->keep_sandbox)
 		fprintf(stderr, "replay: sandbox kept at %s\n", sb.path);
 	else if (rp_sandbox_destroy(&sb) != 0)

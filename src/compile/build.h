@@ -82,6 +82,15 @@ int rp_build_struct(struct rp_build *b, const struct rp_struct *s, uint64_t *ptr
 int rp_build_buffer(struct rp_build *b, const struct rp_buffer *buf, uint64_t *ptr, const char **text);
 int rp_build_bytes(struct rp_build *b, const struct rp_bytes *by, uint64_t *ptr, const char **text);
 int rp_struct_size(struct rp_build *b, const struct rp_struct *s, size_t *size);
+/* src/builders/layout.c: members of structs and arrays */
+int rp_member_layout(struct rp_build *b, const struct rp_value *v, int in_array, size_t *size,
+		     size_t *align);
+int rp_members_layout(struct rp_build *b, const struct rp_value *m, unsigned n, int in_array,
+		      size_t *size, size_t *align);
+int rp_build_members(struct rp_build *b, const struct rp_value *m, unsigned n, int in_array,
+		     uint8_t *mem, const char **text);
+int rp_build_aggregate(struct rp_build *b, const struct rp_value *v, uint64_t *ptr,
+		       const char **text);
 /* shared by both: store `width` low bytes of v at dst; width in {1,2,4,8} */
 void rp_store(void *dst, unsigned width, uint64_t v);
 /* value/width helpers */

@@ -890,15 +890,29 @@ struct rp_program *rp_compile(const struct rp_spec *spec, const struct rp_compil
 	return prog;
 }
 
-void rp_program_bind_sandbox(struct rp_program *prog, const char *dir)
+int rp_program_bind_sandbox(struct rp_program *prog, const char *dir)
 {
+	int rc = 0;
 	for (unsigned i = 0; i < prog->reloc_count; i++) {
-		const char *rel = prog->relocs[i].rel;
-		char *abs = strcmp(rel, ".") == 0 ? rp_arena_strdup(&prog->arena, dir)
-						  : rp_arena_printf(&prog->arena, "%s/%s", dir, rel);
+		const struct rp_path_reloc *r = &prog->relocs[i];
+		char *abs = strcmp(r->rel, ".") == 0 ? rp_arena_strdup(&prog->arena, dir)
+						     : rp_arena_printf(&prog->arena, "%s/%s", dir, r->rel);
+		if (r->copy_size) {
+			/* chars: the path itself goes in, NUL-padded (sockaddr_un.sun_path) */
+			size_t n = strlen(abs);
+			if (n >= r->copy_size) {
+				fprintf(stderr, "replay: sandbox path %s (%zu bytes) does not fit chars[%u]; "
+						"set TMPDIR to a shorter directory\n", abs, n, r->copy_size);
+				rc = -1;
+				continue;
+			}
+			memcpy(r->slot, abs, n + 1);
+			continue;
+		}
 		uint64_t ptr = (uint64_t)(uintptr_t)abs;
-		memcpy(prog->relocs[i].slot, &ptr, sizeof(ptr));
+		memcpy(r->slot, &ptr, sizeof(ptr));
 	}
+	return rc;
 }
 
 void rp_program_free(struct rp_program *prog)

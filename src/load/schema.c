@@ -61,6 +61,21 @@ static const cyaml_schema_field_t load_fields[] = {
 /* Values nest through structs, so the schema refers to itself. */
 static const cyaml_schema_value_t value_entry;
 
+static const cyaml_schema_field_t array_fields[] = {
+	STR("name", struct rp_array, name),
+	CYAML_FIELD_SEQUENCE("items", CYAML_FLAG_POINTER, struct rp_array, items, &value_entry, 1,
+			     CYAML_UNLIMITED),
+	CYAML_FIELD_END,
+};
+
+static const cyaml_schema_field_t chars_fields[] = {
+	STR("name", struct rp_chars, name),
+	REQ_STR("size", struct rp_chars, size),
+	STR("text", struct rp_chars, text),
+	STR("path", struct rp_chars, path),
+	CYAML_FIELD_END,
+};
+
 static const cyaml_schema_field_t struct_fields[] = {
 	STR("name", struct rp_struct, name),
 	CYAML_FIELD_SEQUENCE("fields", CYAML_FLAG_POINTER, struct rp_struct, fields,
@@ -87,6 +102,8 @@ static const cyaml_schema_field_t value_fields[] = {
 	CYAML_FIELD_MAPPING_PTR("load", OPT, struct rp_value, load, load_fields),
 	STR("pid", struct rp_value, pid),
 	STR("tid", struct rp_value, tid),
+	CYAML_FIELD_MAPPING_PTR("array", OPT, struct rp_value, array, array_fields),
+	CYAML_FIELD_MAPPING_PTR("chars", OPT, struct rp_value, chars, chars_fields),
 	STR("type", struct rp_value, type),
 	STR("u8", struct rp_value, u8),
 	STR("u16", struct rp_value, u16),

@@ -35,6 +35,45 @@ want = [rf'write\({w}, "hello", 5\)\s+= 5', rf'read\({r}, "hello", 16\)\s+= 5', 
 check_eq(len(calls), 7, "seven calls")
 for n, (line, pattern) in enumerate(zip(calls[1:], want)):
     check(re.match(pattern, line) is not None, f"call {n + 2}: {line!r} !~ {pattern!r}")
+# array: of structs (iovec, pollfd) and chars: holding a sandbox path (sockaddr_un),
+# as the kernel decodes them.
+spec = write_spec(tmp, "arr.yaml", """name: arr
+sandbox: {files: [{name: f, content: "hello world"}]}
+steps:
+  - {id: o, call: openat, args: [{const: AT_FDCWD}, {path: f}, {flags: [O_RDONLY]}]}
+  - call: readv
+    args:
+      - {fd: o}
+      - array:
+          items:
+            - struct: {fields: [{buffer: {name: a, size: 5}}, {u64: 5}]}
+            - struct: {fields: [{buffer: {name: b2, size: 6}}, {sizeof: b2, type: u64}]}
+      - {int: 2}
+  - {id: s, call: socket, args: [{int: 1}, {int: 1}, {int: 0}]}
+  - call: bind
+    args:
+      - {fd: s}
+      - struct: {name: addr, fields: [{u16: 1}, {chars: {size: 108, path: sock}}]}
+      - {sizeof: addr}
+  - call: ppoll
+    args:
+      - array: {items: [{struct: {fields: [{type: i32, fd: o}, {i16: 1}, {i16: 0}]}},
+                        {struct: {fields: [{type: i32, fd: s}, {i16: 1}, {i16: 0}]}}]}
+      - {int: 2}
+      - {struct: {fields: [{i64: 0}, {i64: 0}]}}
+      - {null: ~}
+      - {int: 8}
+""")
+p, per_pid = strace_run([spec], tmp, extra=["-e", "trace=openat,readv,socket,bind,ppoll"])
+check_eq(p.returncode, 0, f"array spec passes: {p.stderr}")
+lines = [l for ls in per_pid.values() for l in ls if re.match(r"(readv|bind|ppoll)\(", l)]
+check_eq(len(lines), 3, f"readv, bind, ppoll reached the kernel: {lines}")
+want = [r'readv\(\d+, \[\{iov_base="hello", iov_len=5\}, \{iov_base=" world", iov_len=6\}\], 2\)\s+= 11',
+        r'bind\(\d+, \{sa_family=AF_UNIX, sun_path="' + re.escape(tmp) + r'/replay-arr-\w+/sock"\}, 110\)\s+= 0',
+        r'ppoll\(\[\{fd=\d+, events=POLLIN\}, \{fd=\d+, events=POLLIN\}\], 2, \{tv_sec=0, tv_nsec=0\}, NULL, 8\)']
+for line, pattern in zip(lines, want):
+    check(re.match(pattern, line) is not None, f"{line!r} !~ {pattern!r}")
+
 # process: a child runs its steps under its own pid (table and kernel agree), the parent
 # waits for it and reads its exit status through load:; loop: repeats exactly.
 spec = write_spec(tmp, "proc.yaml", """name: proc

@@ -103,6 +103,8 @@ OBJECTS = {
     "buffer_fields": DEFS["builder_buffer"],
     "bytes_fields": DEFS["builder_bytes"],
     "load_fields": DEFS["builder_load"],
+    "array_fields": DEFS["builder_array"],
+    "chars_fields": DEFS["builder_chars"],
     "process_fields": STEP["process"],
     "loop_fields": STEP["loop"],
     "threads_fields": STEP["threads"],
@@ -158,6 +160,10 @@ def load_field(f):
 
 # (b) Schema-level mistakes: the schema rejects each, and so does `replay check` (exit 2).
 BAD = [
+    ("array without items", args("{array: {name: a}}")),
+    ("chars without size", args("{chars: {text: a}}")),
+    ("chars with both text and path", args("{chars: {size: 8, text: a, path: b}}")),
+    ("type: on an embedded array", args("{struct: {fields: [{type: u64, array: {items: [{u8: 1}]}}]}}")),
     ("unknown top-level key", "name: t\nauthor: me\nsteps:\n  - call: getpid\n"),
     ("unknown step key", steps("{call: getpid, timeout: 5}")),
     ("missing call", steps("{id: a}")),
@@ -301,6 +307,8 @@ LATER = [
 
 # (c) Good variants: accepted by both.
 GOOD = [
+    ("array of inline structs (iovec)", args("{int: 0}", "{array: {name: iov, items: [{struct: {fields: [{cstring: ab}, {u64: 2}]}}, {struct: {fields: [{buffer: {size: 4}}, {u64: 4}]}}]}}", "{sizeof: iov}")),
+    ("chars with text and path in a struct", args("{int: 0}", "{struct: {name: sa, fields: [{u16: 1}, {chars: {size: 108, path: sock}}]}}", "{chars: {size: 8, text: abc}}")),
     ("numbers as YAML ints", args("{int: 1}", "{int: -1}", "{int: 0x10}", "{int: 017}", "{int: 0b101}")),
     ("numbers as strings", args('{int: "1"}', '{int: "-1"}', '{int: "0x10"}', '{int: "0o17"}',
                                 '{int: "+5"}', '{int: "-0x10"}')),

@@ -211,6 +211,62 @@ static void test_modes_and_warnings(void)
 	release(&c);
 }
 
+/* array: items one after the other, structs inline; chars: embedded, NUL-padded. */
+static void test_arrays_and_chars(void)
+{
+	struct compiled c = compile_text(
+		"name: t\n"
+		"steps:\n"
+		"  - call: readv\n"
+		"    args:\n"
+		"      - {int: 0}\n"
+		"      - array:\n"
+		"          name: iov\n"
+		"          items:\n"
+		"            - struct: {fields: [{cstring: ab}, {u64: 2}]}\n"
+		"            - struct: {fields: [{u8: 7}, {u32: 9}]}\n"
+		"            - {u16: 3}\n"
+		"      - {sizeof: iov}\n"
+		"  - call: bind\n"
+		"    args: [{int: 0}, {struct: {name: a, fields: [{u16: 1}, {chars: {size: 10, text: hi}},\n"
+		"           {chars: {size: 108, path: s}}, {u32: 5}]}}, {sizeof: a}]\n");
+	CHECK(c.prog != NULL);
+	if (!c.prog)
+		return release(&c);
+	const uint8_t *iov = (const uint8_t *)(uintptr_t)c.prog->ops[0].args[1];
+	uint64_t u64;
+	uint32_t u32;
+	uint16_t u16;
+	/* {ptr, u64} at 0 (16 bytes), {u8, u32} at 16 (8 bytes), u16 at 24; size 32 */
+	CHECK_INT(c.prog->ops[0].args[2], 32);
+	memcpy(&u64, iov, 8);
+	CHECK_STR((const char *)(uintptr_t)u64, "ab");
+	memcpy(&u64, iov + 8, 8);
+	CHECK_INT(u64, 2);
+	CHECK_INT(iov[16], 7);
+	memcpy(&u32, iov + 20, 4);
+	CHECK_INT(u32, 9);
+	memcpy(&u16, iov + 24, 2);
+	CHECK_INT(u16, 3);
+	/* u16 at 0, chars[10] at 2, chars[108] at 12, u32 at 120: size 124 */
+	const uint8_t *a = (const uint8_t *)(uintptr_t)c.prog->ops[1].args[1];
+	CHECK_INT(c.prog->ops[1].args[2], 124);
+	CHECK_STR((const char *)a + 2, "hi");
+	CHECK_INT(a[11], 0);
+	CHECK_INT(rp_program_bind_sandbox(c.prog, "/tmp/sb"), 0);
+	CHECK_STR((const char *)a + 12, "/tmp/sb/s");
+	memcpy(&u32, a + 120, 4);
+	CHECK_INT(u32, 5);
+	CHECK_STR(c.prog->info[0].arg_text[1], "[{ptr \"ab\", u64 2}, {u8 7, u32 9}, u16 3]");
+	release(&c);
+	/* A sandbox path longer than its chars is refused when the sandbox is bound. */
+	c = compile_text("name: t\nsteps: [{call: bind, args: [{int: 0}, {chars: {size: 12, path: sock}}]}]\n");
+	CHECK(c.prog != NULL);
+	if (c.prog)
+		CHECK_INT(rp_program_bind_sandbox(c.prog, "/tmp/a-long-sandbox"), -1);
+	release(&c);
+}
+
 static void test_buffers_and_bytes(void)
 {
 	struct compiled c = compile_text(
@@ -444,7 +500,7 @@ static void test_errors(void)
 		{"name: t\nsteps:\n  - {call: close, args: [{struct: {fields: [{u8: 256}]}}]}\n", 3, 50,
 		 "value 256 does not fit a u8 field"},
 		{"name: t\nsteps:\n  - {call: close, args: [{sizeof: nothing}]}\n", 3, 35,
-		 "sizeof names no object 'nothing' (name a struct, buffer or bytes with name:)"},
+		 "sizeof names no object 'nothing' (name a struct, array, chars, buffer or bytes with name:)"},
 		{"name: t\nsteps:\n  - {call: close, args: [{int: 1},{int: 1},{int: 1},{int: 1},{int: 1},{int: 1},{int: 1}]}\n",
 		 3, 80, "close has 7 arguments; a syscall takes at most 6"},
 		{"name: t\nsteps:\n  - {id: a, call: getpid}\n  - {id: a, call: getpid}\n", 4, 10,
@@ -480,7 +536,7 @@ static void test_errors(void)
 		{"name: t\nsteps:\n  - {call: fork, repeat: 2}\n", 3, 26,
 		 "fork cannot be repeated: every call would leave a process behind"},
 		{"name: t\nsteps:\n  - {call: close, args: [{load: {from: nope, type: i32}}]}\n", 3, 40,
-		 "load names no object 'nope' (name a struct, buffer or bytes with name:)"},
+		 "load names no object 'nope' (name a struct, array, chars, buffer or bytes with name:)"},
 		{"name: t\nsteps:\n  - {call: pipe, args: [{buffer: {name: f, size: 8}}]}\n"
 		 "  - {call: close, args: [{load: {from: f, offset: 6, type: i32}}]}\n", 4, 33,
 		 "i32 at offset 6 is past the end of 'f' (8 bytes)"},
@@ -509,6 +565,12 @@ static void test_errors(void)
 		 3, 34, "a threads: body holds calls and loops only, not a process: group"},
 		{"name: t\nsteps:\n  - {process: {steps: [{threads: {count: 2, steps: [{call: getpid}]}}]}}\n",
 		 3, 24, "threads: cannot run inside a process: group (its child has no workers)"},
+		{"name: t\nsteps:\n  - {call: close, args: [{chars: {size: 2, text: abc}}]}\n", 3, 50,
+		 "text of 3 bytes does not fit chars[2] with its NUL"},
+		{"name: t\nsteps:\n  - {call: close, args: [{chars: {size: 2}}]}\n", 3, 34,
+		 "chars takes text: or path:, exactly one"},
+		{"name: t\nsteps:\n  - {call: close, args: [{chars: {size: 0, text: a}}]}\n", 3, 41,
+		 "chars size '0' is not a number from 1 to 65536"},
 		{"", 1, 1, "the spec is empty: it needs at least name: and steps:"},
 		{"# only a comment\n", 1, 1, "the spec is empty: it needs at least name: and steps:"},
 		{"name: t\nsandbox: {files: [{name: e/}]}\nsteps: [{call: getpid}]\n", 2, 26,
@@ -542,6 +604,7 @@ int main(void)
 	test_strings_and_paths();
 	test_struct_layout();
 	test_buffers_and_bytes();
+	test_arrays_and_chars();
 	test_modes_and_warnings();
 	test_references_compile();
 	test_references_run();
