@@ -31,7 +31,7 @@ static void register_object(struct rp_build *b, const char *name, const struct r
 			abort();
 	}
 	b->objects[b->object_count++] = (struct rp_object){
-		.name = name, .value = v, .path = strdup(b->path), .last_step = -1, .prev_step = -1};
+		.name = name, .value = v, .path = strdup(rp_path_text(b)), .last_step = -1, .prev_step = -1};
 }
 
 /* First pass: every named object, wherever it is, so sizeof can look ahead. */

@@ -278,7 +278,7 @@ static int pointer_builder(struct rp_build *b, const struct rp_value *v, enum bu
 	case B_ARRAY:
 	case B_CHARS:
 		rp_path_pop(b, mark); /* the aggregate builder names its own path */
-		mark = b->path_len;
+		mark = rp_path_mark(b);
 		rc = rp_build_aggregate(b, v, slot, text);
 		break;
 	case B_REF:
@@ -339,7 +339,7 @@ static int scalar_builder(struct rp_build *b, const struct rp_value *v, enum bui
 		break;
 	case B_FLAGS:
 		rp_path_pop(b, mark);
-		mark = b->path_len;
+		mark = rp_path_mark(b);
 		rc = build_flags(b, v, &val, text);
 		break;
 	case B_FD:

@@ -51,8 +51,14 @@ struct rp_build {
 	int in_process, in_threads;
 	unsigned copy_lo, copy_hi, copy_offset; /* threads: copy 0's ops, this copy's shift */
 	unsigned step;
+	/* The node being built, kept as parts and formatted only for a diagnostic:
+	 * formatting it for every node was an eighth of a big spec's load time. */
+	struct rp_path_part {
+		const char *fmt; /* "steps.%u", "%s", "name": %u and %s only */
+		uintptr_t arg[2];
+	} parts[64];
+	size_t nparts;
 	char path[512];
-	size_t path_len;
 	struct rp_names step_ids;
 	struct rp_names object_names;
 	struct rp_object *objects;
@@ -60,9 +66,15 @@ struct rp_build {
 	unsigned fixup_cap, reloc_cap, file_cap;
 };
 
-/* Path handling: push returns the length to pop back to. */
+/* Path handling: push returns the mark to pop back to. */
 size_t rp_path_push(struct rp_build *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void rp_path_pop(struct rp_build *b, size_t mark);
+static inline size_t rp_path_mark(const struct rp_build *b)
+{
+	return b->nparts;
+}
+/* The current node path ("steps.2.args.0"), formatted into b->path. */
+const char *rp_path_text(struct rp_build *b);
 void rp_error(struct rp_build *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Text for rendering a value; NULL unless the compile renders. */
 const char *rp_text(struct rp_build *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -16,32 +16,59 @@
 
 size_t rp_path_push(struct rp_build *b, const char *fmt, ...)
 {
-	size_t mark = b->path_len;
-	size_t room = sizeof(b->path) - b->path_len;
-	if (b->path_len && room > 1) {
-		b->path[b->path_len++] = '.';
-		room--;
-	}
+	size_t mark = b->nparts;
+	if (b->nparts == sizeof(b->parts) / sizeof(b->parts[0]))
+		return mark; /* deeper than any spec: the path is cut, nothing else */
+	struct rp_path_part *p = &b->parts[b->nparts++];
+	p->fmt = fmt;
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(b->path + b->path_len, room, fmt, ap);
+	unsigned n = 0;
+	for (const char *c = fmt; *c && n < 2; c++)
+		if (c[0] == '%' && c[1] == 'u')
+			p->arg[n++] = va_arg(ap, unsigned);
+		else if (c[0] == '%' && c[1] == 's')
+			p->arg[n++] = (uintptr_t)va_arg(ap, const char *);
 	va_end(ap);
-	if (n > 0)
-		b->path_len += (size_t)n < room ? (size_t)n : room - 1;
 	return mark;
 }
 
 void rp_path_pop(struct rp_build *b, size_t mark)
 {
-	b->path_len = mark;
-	b->path[mark] = '\0';
+	b->nparts = mark;
+}
+
+const char *rp_path_text(struct rp_build *b)
+{
+	size_t len = 0, room = sizeof(b->path);
+	b->path[0] = '\0';
+	for (size_t i = 0; i < b->nparts && len + 1 < room; i++) {
+		const struct rp_path_part *p = &b->parts[i];
+		unsigned n = 0;
+		if (len)
+			b->path[len++] = '.';
+		for (const char *c = p->fmt; *c && len + 1 < room; c++) {
+			if (c[0] == '%' && (c[1] == 'u' || c[1] == 's') && n < 2) {
+				int w = c[1] == 'u'
+						? snprintf(b->path + len, room - len, "%u", (unsigned)p->arg[n])
+						: snprintf(b->path + len, room - len, "%s", (const char *)p->arg[n]);
+				n++;
+				c++;
+				len += w > 0 && (size_t)w < room - len ? (size_t)w : 0;
+			} else {
+				b->path[len++] = *c;
+			}
+		}
+		b->path[len] = '\0';
+	}
+	return b->path;
 }
 
 static void report(struct rp_build *b, enum rp_severity sev, const char *fmt, va_list ap)
 {
 	char msg[512];
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	rp_diag_path(b->diags, sev, b->path, "%s", msg);
+	rp_diag_path(b->diags, sev, rp_path_text(b), "%s", msg);
 }
 
 void rp_error(struct rp_build *b, const char *fmt, ...)
@@ -410,7 +437,7 @@ static int compile_args(struct rp_build *b, const struct rp_step *s, struct rp_o
 {
 	int rc = 0;
 	if (s->args_count > RP_MAX_ARGS) {
-		size_t mark = rp_path_push(b, "args.%d", RP_MAX_ARGS);
+		size_t mark = rp_path_push(b, "args.%u", (unsigned)RP_MAX_ARGS);
 		rp_error(b, "%s has %u arguments; a syscall takes at most %d", s->call,
 			 s->args_count, RP_MAX_ARGS);
 		rp_path_pop(b, mark);
@@ -420,7 +447,7 @@ static int compile_args(struct rp_build *b, const struct rp_step *s, struct rp_o
 	if (!sc)
 		sc = any_arch_entry(s->call);
 	if (sc && s->args_count > (unsigned)sc->nargs) {
-		size_t mark = rp_path_push(b, "args.%d", sc->nargs);
+		size_t mark = rp_path_push(b, "args.%u", (unsigned)sc->nargs);
 		rp_warning(b, "%s takes %d argument%s; %u given (the kernel ignores the rest)", s->call,
 			   sc->nargs, sc->nargs == 1 ? "" : "s", s->args_count);
 		rp_path_pop(b, mark);
