@@ -33,6 +33,7 @@ struct rp_row {
 	int32_t err;       /* last call's errno, 0 if it succeeded */
 	int32_t pid;       /* process that ran it (a process: group's child has its own) */
 	int32_t tid;       /* thread that ran it (a threads: group's worker has its own) */
+	int32_t child_status; /* process: begin rows: the child's wait status, -1 until known */
 	uint8_t state;
 	uint64_t ns;       /* wall time of all its calls (per call: ns / count) */
 	uint64_t count;    /* calls made */

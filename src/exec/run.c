@@ -190,11 +190,22 @@ static void skip_body(const struct rp_program *prog, struct rp_row *rows, unsign
 			rows[j].state = RP_ROW_SKIPPED;
 }
 
-/* Wait for every child (and orphaned grandchild: we are their subreaper). */
-static void reap_children(void)
+/* Wait for every child (and orphaned grandchild: we are their subreaper), and
+ * record how each process: child ended in its group's row, unless the spec's
+ * own wait4 already took that status. */
+static void reap_children(const struct rp_program *prog, struct rp_row *rows)
 {
-	while (waitpid(-1, NULL, __WALL) > 0 || errno == EINTR)
-		;
+	for (;;) {
+		int status;
+		pid_t pid = waitpid(-1, &status, __WALL);
+		if (pid < 0 && errno == EINTR)
+			continue;
+		if (pid < 0)
+			return;
+		for (unsigned i = 0; i < prog->step_count; i++)
+			if (prog->ops[i].kind == RP_OP_FORK && rows[i].ret == pid)
+				rows[i].child_status = status;
+	}
 }
 
 static unsigned run_fork(const struct rp_program *prog, unsigned i, struct rp_row *rows)
@@ -218,6 +229,7 @@ static unsigned run_fork(const struct rp_program *prog, unsigned i, struct rp_ro
 	row->pid = self_pid;
 	row->ret = r;
 	row->err = e;
+	row->child_status = -1;
 	row->count++;
 	row->failures += e != 0;
 	row->ns += now_ns() - t0;
@@ -307,7 +319,8 @@ static void run_loop(const struct rp_program *prog, unsigned from, struct rp_row
 			break;
 		case RP_OP_EXIT:
 			row->state = RP_ROW_DONE;
-			reap_children();
+			reap_children(prog, rows);
+			rows[op->jump].child_status = 0; /* the body ran to its end: exit 0 */
 			_exit(0);
 		case RP_OP_LOOP:
 			row->state = RP_ROW_STARTED;
@@ -391,7 +404,7 @@ static void child(const struct rp_program *prog, const struct rp_exec_options *o
 	uint64_t rounds = opt->rounds ? opt->rounds : 1;
 	for (uint64_t k = 0; k < rounds; k++)
 		run_loop(prog, 0, run->rows, run->stats, run->live);
-	reap_children(); /* after the last step: the run ends when all its processes have */
+	reap_children(prog, run->rows); /* after the last step: the run ends when all its processes have */
 	_exit(0);
 }
 

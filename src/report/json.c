@@ -1,5 +1,6 @@
 /* The JSON report (schemas/replay-report.schema.json describes it). */
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "replay/report.h"
@@ -86,6 +87,13 @@ static void step_json(FILE *out, const struct rp_report_context *c, unsigned i)
 			(unsigned long long)row->failures, (unsigned long long)row->unmet);
 		if (c->run->stats)
 			stats_json(out, &c->run->stats[i]);
+	}
+	if (c->prog->ops[i].kind == RP_OP_FORK && row->state == RP_ROW_DONE && row->child_status >= 0) {
+		int st = row->child_status;
+		if (WIFSIGNALED(st))
+			fprintf(out, ", \"child_signal\": %d", WTERMSIG(st));
+		else
+			fprintf(out, ", \"child_exit_status\": %d", WEXITSTATUS(st));
 	}
 	if (row->state == RP_ROW_UNAVAILABLE) {
 		fputs(", \"reason\": ", out);

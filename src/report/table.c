@@ -1,6 +1,7 @@
 /* The human-readable result table. */
 #include <string.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "replay/report.h"
@@ -67,6 +68,14 @@ static const char *mark(const struct rp_report_context *c, unsigned i, char *buf
 			snprintf(buf, size, "the process exited here, status %d", c->run->exit_code);
 		return buf;
 	default:
+		if (c->prog->ops[i].kind == RP_OP_FORK && row->child_status >= 0) {
+			int st = row->child_status;
+			if (WIFSIGNALED(st))
+				snprintf(buf, size, "child killed by signal %d", WTERMSIG(st));
+			else
+				snprintf(buf, size, "child exited with status %d", WEXITSTATUS(st));
+			return buf;
+		}
 		if (c->prog->ops[i].kind == RP_OP_LOOP || c->prog->ops[i].kind == RP_OP_THREADS)
 			return "";
 		if (row->count > 1)
@@ -92,6 +101,8 @@ void rp_report_table(FILE *out, const struct rp_report_context *c)
 		char buf[64], t[32], why[160], pid[32], call[64], nr[16];
 		const char *result = buf;
 		format_ns(t, sizeof(t), row);
+		if (p->ops[i].kind != RP_OP_CALL && row->state == RP_ROW_DONE)
+			format_duration(t, sizeof(t), row->ns); /* a group: its whole time */
 		const char *note = mark(c, i, why, sizeof(why));
 		/* A worker thread's tid follows its process id. */
 		if (row->tid && row->tid != row->pid)

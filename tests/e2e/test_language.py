@@ -121,6 +121,20 @@ check_eq(lines, ["getpid", "kill", "getppid", "getppid", "getppid", "exit_group"
 kill_line = next((l for l in per_pid.get(kids[0], []) if l.startswith("kill(")), "")
 check(kids and kill_line.startswith(f"kill({kids[0]}, 0)"), f"pid: self is the child's pid: {kill_line}")
 
+# The child's exit status is recorded in its group's row when replay reaps it.
+spec = write_spec(tmp, "status.yaml", """name: status
+steps:
+  - process: {steps: [{call: getpid}]}
+  - process: {steps: [{call: exit_group, args: [{int: 3}]}]}
+  - process: {steps: [{id: me, call: getpid}, {call: kill, args: [{ret: me}, {int: 9}]}]}
+""")
+p = run(["--format", "json", spec], tmp)
+doc = json.loads(p.stdout) if p.stdout.startswith("{") else {"steps": []}
+forks = [s for s in doc["steps"] if s["kind"] == "process"]
+check_eq([f.get("child_exit_status") for f in forks[:2]], [0, 3], "children's exit statuses recorded")
+check_eq(forks[2].get("child_signal") if len(forks) > 2 else None, 9, "a killed child's signal recorded")
+check_eq(p.returncode, 0, "children ending their own way do not break the run")
+
 # loop for a duration with a pause: rounds fit the time, no sleep syscall in the trace.
 spec = write_spec(tmp, "dur.yaml", """name: dur
 steps:
