@@ -17,6 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/time.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/ipc.h>
