@@ -135,6 +135,28 @@ check_eq([f.get("child_exit_status") for f in forks[:2]], [0, 3], "children's ex
 check_eq(forks[2].get("child_signal") if len(forks) > 2 else None, 9, "a killed child's signal recorded")
 check_eq(p.returncode, 0, "children ending their own way do not break the run")
 
+# An fd opened before the fork works in the child; on aarch64 (no fork) the group
+# compiles to clone(SIGCHLD).
+spec = write_spec(tmp, "fdfork.yaml", """name: fdfork
+sandbox: {files: [{name: f, content: shared}]}
+steps:
+  - {id: o, call: openat, args: [{const: AT_FDCWD}, {path: f}, {flags: [O_RDONLY]}]}
+  - id: child
+    process:
+      steps:
+        - {call: read, args: [{fd: o}, {buffer: {name: b, size: 16}}, {int: 16}], expect: {ret: 6}}
+  - {call: wait4, args: [{ret: child}, {null: ~}, {int: 0}, {null: ~}]}
+""")
+p = run(["--format", "json", spec], tmp)
+doc = json.loads(p.stdout) if p.stdout.startswith("{") else {"steps": []}
+check_eq(p.returncode, 0, "an fd from before the fork is read in the child")
+check(len(doc["steps"]) > 2 and doc["steps"][2]["ret"] == 6 and doc["steps"][2]["pid"] != doc["steps"][0]["pid"],
+      "the child's read returned the file's 6 bytes")
+p = run(["--dry-run", "--arch", "aarch64", spec], tmp)
+check("process: [220] clone(SIGCHLD)" in p.stdout, f"aarch64: clone(SIGCHLD): {p.stdout}")
+p = run(["--dry-run", "--arch", "x86_64", spec], tmp)
+check("process: [57] fork()" in p.stdout, "x86_64: fork()")
+
 # loop for a duration with a pause: rounds fit the time, no sleep syscall in the trace.
 spec = write_spec(tmp, "dur.yaml", """name: dur
 steps:
