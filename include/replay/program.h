@@ -79,6 +79,18 @@ struct rp_op {
 	uint32_t jump;   /* begin <-> end op of a group */
 };
 
+/* What a spec or step needs of the machine, compiled (src/exec/gate.c checks it). */
+struct rp_needs_c {
+	unsigned kernel[3];      /* minimum version; 0.0.0: any */
+	unsigned arch_mask;      /* bit per rp_arch_names() entry; 0: any */
+	int root;
+	uint64_t caps;           /* CAP_* bits */
+	const char **syscalls;
+	unsigned syscall_count;
+	const char **sysctl_names, **sysctl_values;
+	unsigned sysctl_count;
+};
+
 /* How an argument was built, kept for rendering (dry run, reports). */
 enum rp_arg_kind {
 	RP_ARG_INT, RP_ARG_CONST, RP_ARG_FLAGS, RP_ARG_CSTRING, RP_ARG_PATH,
@@ -91,6 +103,8 @@ struct rp_expectation {
 	int64_t ret;
 	const int *errnos;
 	unsigned errno_count;
+	const int *skip;  /* errnos that make the step skipped ("not in this kernel") */
+	unsigned skip_count;
 };
 
 /* Everything about a step that the run loop does not need. */
@@ -103,6 +117,8 @@ struct rp_step_info {
 	uint8_t depth;    /* nesting in groups, for printing */
 	uint8_t hidden;   /* group end ops: not a step of their own in reports */
 	uint32_t number;  /* 1-based step number as reports show it (end ops not counted) */
+	const struct rp_needs_c *needs; /* or NULL */
+	const char *skipped_because; /* its needs are not met here (set by rp_gate_program) */
 	struct rp_expectation expect;
 	uint8_t arg_kind[RP_MAX_ARGS];
 	const char *arg_text[RP_MAX_ARGS]; /* rendered builder, for dry runs */
@@ -134,6 +150,9 @@ struct rp_program {
 	int repeats; /* some step has repeat: > 1 */
 	unsigned max_threads; /* worker threads the largest threads: group needs */
 	unsigned isolate; /* RP_ISOLATE_* the spec asks for */
+	const struct rp_needs_c *needs; /* the spec's, or NULL */
+	const char *const *tags;
+	unsigned tag_count;
 	struct rp_arena arena;
 };
 

@@ -13,7 +13,7 @@
 #include "replay/exec.h"
 #include "replay/program.h"
 
-enum rp_verdict { RP_PASS, RP_FAIL, RP_BROKEN };
+enum rp_verdict { RP_PASS, RP_FAIL, RP_BROKEN, RP_SKIP };
 
 struct rp_judgement {
 	enum rp_verdict verdict;
@@ -30,7 +30,11 @@ struct rp_report_context {
 	const struct rp_judgement *judgement;
 	const char *spec_file;
 	const char *sandbox;
+	const char *skipped;  /* the spec's needs are not met here: nothing ran */
 };
+
+/* A step that failed with one of its expect: skip: errnos counts as skipped. */
+int rp_row_skipped_by_errno(const struct rp_step_info *info, const struct rp_row *row);
 
 void rp_judge(const struct rp_program *prog, const struct rp_run *run, struct rp_judgement *j);
 void rp_judgement_free(struct rp_judgement *j);

@@ -103,6 +103,25 @@ struct rp_syscall_override {
 	char *aarch64;
 };
 
+struct rp_sysctl {
+	char *name;
+	char *value;
+};
+
+/* What a spec or step needs of the machine; unmet needs skip, never fail. */
+struct rp_needs {
+	char *kernel;   /* minimum version, "5.2" */
+	char **arch;
+	unsigned arch_count;
+	char *root;     /* "true" */
+	char **caps;    /* CAP_SYS_ADMIN, ... */
+	unsigned caps_count;
+	char **syscalls;
+	unsigned syscalls_count;
+	struct rp_sysctl *sysctl;
+	unsigned sysctl_count;
+};
+
 struct rp_when {
 	char *ok;
 	char *failed;
@@ -112,6 +131,8 @@ struct rp_expect {
 	char *ret;
 	char **errnos;
 	unsigned errnos_count;
+	char **skip;    /* errnos that mean "not here": the step is skipped, not failed */
+	unsigned skip_count;
 };
 
 struct rp_step;
@@ -139,6 +160,7 @@ struct rp_step {
 	struct rp_when *when;
 	struct rp_expect *expect;
 	char *repeat;
+	struct rp_needs *needs;
 	char *comment;
 };
 
@@ -154,6 +176,9 @@ struct rp_spec {
 	char *description;
 	char **isolate;
 	unsigned isolate_count;
+	char **tags;
+	unsigned tags_count;
+	struct rp_needs *needs;
 	struct rp_sandbox *sandbox;
 	struct rp_syscall_override *syscalls;
 	unsigned syscalls_count;

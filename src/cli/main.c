@@ -13,6 +13,7 @@
 
 #include "replay/compile.h"
 #include "replay/exec.h"
+#include "replay/gate.h"
 #include "replay/load.h"
 #include "replay/report.h"
 #include "replay/sandbox.h"
@@ -137,6 +138,16 @@ static int run_spec(const char *file, const struct options *o)
 	}
 	struct rp_sandbox_dir sb;
 	int status = EXIT_FAIL;
+	const char *skipped = rp_gate_program(prog);
+	if (skipped) { /* unmet needs skip, never fail: nothing is created or run */
+		struct rp_report_context ctx = {.prog = prog, .spec_file = file, .skipped = skipped};
+		if (strcmp(o->format, "json") == 0)
+			rp_report_json(stdout, &ctx);
+		else
+			rp_report_table(stdout, &ctx);
+		status = EXIT_PASS;
+		goto out;
+	}
 	if (rp_sandbox_create(&sb, prog->name, &prog->sandbox) != 0)
 		goto out;
 	struct rp_run run = {0};
@@ -160,7 +171,7 @@ static int run_spec(const char *file, const struct options *o)
 	} else {
 		struct rp_judgement j;
 		rp_judge(prog, &run, &j);
-		struct rp_report_context ctx = {prog, &run, &j, file, sb.path};
+		struct rp_report_context ctx = {prog, &run, &j, file, sb.path, NULL};
 		if (strcmp(o->format, "json") == 0)
 			rp_report_json(stdout, &ctx);
 		else

@@ -392,14 +392,36 @@ static int compile_when(struct rp_build *b, const struct rp_when *w, struct rp_o
 	return rc;
 }
 
+/* Errno names into numbers, each reported at its own node. */
+static const int *compile_errnos(struct rp_build *b, const char *key, char **names, unsigned n,
+				 int *rc)
+{
+	int *out = rp_arena_alloc(&b->prog->arena, n * sizeof(int) + 1, 8);
+	for (unsigned i = 0; i < n; i++) {
+		size_t m2 = rp_path_push(b, "%s.%u", key, i);
+		out[i] = rp_errno_by_name(names[i]);
+		if (out[i] < 0) {
+			*rc = -1;
+			const struct rp_constant *c = rp_constant_by_name(names[i]);
+			const char *near = rp_closest_constant(names[i]);
+			if (!c && near && rp_errno_by_name(near) >= 0)
+				rp_error(b, "unknown errno name '%s'; did you mean '%s'?", names[i], near);
+			else
+				rp_error(b, "unknown errno name '%s'", names[i]);
+		}
+		rp_path_pop(b, m2);
+	}
+	return out;
+}
+
 static int compile_expect(struct rp_build *b, const struct rp_expect *e,
 			  struct rp_expectation *x)
 {
 	size_t mark = rp_path_push(b, "expect");
 	int rc = 0;
-	x->any = 0;
-	if (!e->ret && !e->errnos_count) {
-		rp_error(b, "expect needs ret: N, errno: [NAMES] or both");
+	x->any = !e->ret && !e->errnos_count; /* skip: alone keeps best effort */
+	if (!e->ret && !e->errnos_count && !e->skip_count) {
+		rp_error(b, "expect needs ret: N, errno: [NAMES], skip: [NAMES] or some of them");
 		rc = -1;
 	}
 	if (e->ret) {
@@ -411,25 +433,92 @@ static int compile_expect(struct rp_build *b, const struct rp_expect *e,
 		}
 		rp_path_pop(b, m2);
 	}
-	int *errnos = rp_arena_alloc(&b->prog->arena, e->errnos_count * sizeof(int) + 1, 8);
-	for (unsigned i = 0; i < e->errnos_count; i++) {
-		size_t m2 = rp_path_push(b, "errno.%u", i);
-		errnos[i] = rp_errno_by_name(e->errnos[i]);
-		if (errnos[i] < 0) {
-			rc = -1;
-			const struct rp_constant *c = rp_constant_by_name(e->errnos[i]);
-			const char *near = rp_closest_constant(e->errnos[i]);
-			if (!c && near && rp_errno_by_name(near) >= 0)
-				rp_error(b, "unknown errno name '%s'; did you mean '%s'?", e->errnos[i], near);
+	x->errnos = compile_errnos(b, "errno", e->errnos, e->errnos_count, &rc);
+	x->errno_count = e->errnos_count;
+	x->skip = compile_errnos(b, "skip", e->skip, e->skip_count, &rc);
+	x->skip_count = e->skip_count;
+	rp_path_pop(b, mark);
+	return rc;
+}
+
+static int parse_version(const char *text, unsigned v[3])
+{
+	v[0] = v[1] = v[2] = 0;
+	int n = 0, used = 0;
+	if (sscanf(text, "%u%n.%u%n.%u%n", &v[0], &n, &v[1], &n, &v[2], &n) < 1)
+		return -1;
+	used = n;
+	return text[used] == '\0' ? 0 : -1;
+}
+
+/* needs: checked now for spelling; against the machine by rp_gate (src/exec/gate.c). */
+static const struct rp_needs_c *compile_needs(struct rp_build *b, const struct rp_needs *n)
+{
+	struct rp_needs_c *c = rp_arena_alloc(&b->prog->arena, sizeof(*c), 8);
+	size_t mark = rp_path_push(b, "needs");
+	if (n->kernel) {
+		size_t m2 = rp_path_push(b, "kernel");
+		if (parse_version(n->kernel, c->kernel) != 0)
+			rp_error(b, "kernel '%s' is not a version like 5.2 or 6.8.1", n->kernel);
+		rp_path_pop(b, m2);
+	}
+	for (unsigned i = 0; i < n->arch_count; i++) {
+		size_t m2 = rp_path_push(b, "arch.%u", i);
+		unsigned k = 0;
+		const char *const *names = rp_arch_names();
+		while (names[k] && strcmp(names[k], n->arch[i]) != 0)
+			k++;
+		if (!names[k])
+			rp_error(b, "unknown arch '%s' (x86_64, aarch64)", n->arch[i]);
+		else
+			c->arch_mask |= 1u << k;
+		rp_path_pop(b, m2);
+	}
+	if (n->root) {
+		size_t m2 = rp_path_push(b, "root");
+		if (strcmp(n->root, "true") && strcmp(n->root, "false"))
+			rp_error(b, "root takes true or false, not '%s'", n->root);
+		c->root = strcmp(n->root, "true") == 0;
+		rp_path_pop(b, m2);
+	}
+	for (unsigned i = 0; i < n->caps_count; i++) {
+		size_t m2 = rp_path_push(b, "caps.%u", i);
+		const struct rp_constant *k = strncmp(n->caps[i], "CAP_", 4) == 0
+						      ? rp_constant_by_name(n->caps[i]) : NULL;
+		if (!k || k->value < 0 || k->value > 63)
+			rp_error(b, "unknown capability '%s' (CAP_SYS_ADMIN, CAP_NET_ADMIN, ...)", n->caps[i]);
+		else
+			c->caps |= 1ull << k->value;
+		rp_path_pop(b, m2);
+	}
+	c->syscalls = (const char **)n->syscalls;
+	c->syscall_count = n->syscalls_count;
+	for (unsigned i = 0; i < n->syscalls_count; i++) {
+		size_t m2 = rp_path_push(b, "syscalls.%u", i);
+		if (!any_arch_entry(n->syscalls[i])) {
+			const char *near = rp_closest_syscall(b->arch, n->syscalls[i]);
+			if (near)
+				rp_error(b, "unknown syscall '%s'; did you mean '%s'?", n->syscalls[i], near);
 			else
-				rp_error(b, "unknown errno name '%s'", e->errnos[i]);
+				rp_error(b, "unknown syscall '%s'", n->syscalls[i]);
 		}
 		rp_path_pop(b, m2);
 	}
-	x->errnos = errnos;
-	x->errno_count = e->errnos_count;
+	c->sysctl_count = n->sysctl_count;
+	c->sysctl_names = rp_arena_alloc(&b->prog->arena, (n->sysctl_count + 1) * sizeof(char *), 8);
+	c->sysctl_values = rp_arena_alloc(&b->prog->arena, (n->sysctl_count + 1) * sizeof(char *), 8);
+	for (unsigned i = 0; i < n->sysctl_count; i++) {
+		size_t m2 = rp_path_push(b, "sysctl.%u.name", i);
+		const char *name = n->sysctl[i].name;
+		if (!*name || strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789._-") != strlen(name) ||
+		    strstr(name, ".."))
+			rp_error(b, "sysctl name '%s' is not like kernel.pid_max", name);
+		c->sysctl_names[i] = name;
+		c->sysctl_values[i] = n->sysctl[i].value;
+		rp_path_pop(b, m2);
+	}
 	rp_path_pop(b, mark);
-	return rc;
+	return c;
 }
 
 static int compile_args(struct rp_build *b, const struct rp_step *s, struct rp_op *op,
@@ -727,6 +816,8 @@ static int compile_step(struct rp_build *b, const struct rp_step *s, unsigned *n
 		return -1;
 	if (s->when && compile_when(b, s->when, op) != 0)
 		rc = -1;
+	if (s->needs)
+		info->needs = compile_needs(b, s->needs);
 	const struct rp_group *g = group_of(s);
 	if (!g) {
 		if (compile_call(b, s, op, info) != 0)
@@ -897,6 +988,10 @@ struct rp_program *rp_compile(const struct rp_spec *spec, const struct rp_compil
 	unsigned errors_before = diags->errors;
 	plan_sandbox(b);
 	check_isolation(b);
+	if (spec->needs)
+		prog->needs = compile_needs(b, spec->needs);
+	prog->tags = (const char *const *)spec->tags;
+	prog->tag_count = spec->tags_count;
 	check_overrides(b);
 	unsigned next = 0;
 	index_steps(b, spec->steps, spec->steps_count, &next);

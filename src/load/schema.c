@@ -137,6 +137,28 @@ static const cyaml_schema_value_t override_entry = {
 	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct rp_syscall_override, override_fields),
 };
 
+static const cyaml_schema_field_t sysctl_fields[] = {
+	REQ_STR("name", struct rp_sysctl, name),
+	REQ_STR("value", struct rp_sysctl, value),
+	CYAML_FIELD_END,
+};
+
+static const cyaml_schema_value_t sysctl_entry = {
+	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct rp_sysctl, sysctl_fields),
+};
+
+static const cyaml_schema_field_t needs_fields[] = {
+	STR("kernel", struct rp_needs, kernel),
+	CYAML_FIELD_SEQUENCE("arch", OPT, struct rp_needs, arch, &string_entry, 1, CYAML_UNLIMITED),
+	STR("root", struct rp_needs, root),
+	CYAML_FIELD_SEQUENCE("caps", OPT, struct rp_needs, caps, &string_entry, 1, CYAML_UNLIMITED),
+	CYAML_FIELD_SEQUENCE("syscalls", OPT, struct rp_needs, syscalls, &string_entry, 1,
+			     CYAML_UNLIMITED),
+	CYAML_FIELD_SEQUENCE("sysctl", OPT, struct rp_needs, sysctl, &sysctl_entry, 1,
+			     CYAML_UNLIMITED),
+	CYAML_FIELD_END,
+};
+
 static const cyaml_schema_field_t when_fields[] = {
 	STR("ok", struct rp_when, ok),
 	STR("failed", struct rp_when, failed),
@@ -146,6 +168,8 @@ static const cyaml_schema_field_t when_fields[] = {
 static const cyaml_schema_field_t expect_fields[] = {
 	STR("ret", struct rp_expect, ret),
 	CYAML_FIELD_SEQUENCE("errno", OPT, struct rp_expect, errnos, &string_entry, 1,
+			     CYAML_UNLIMITED),
+	CYAML_FIELD_SEQUENCE("skip", OPT, struct rp_expect, skip, &string_entry, 1,
 			     CYAML_UNLIMITED),
 	CYAML_FIELD_END,
 };
@@ -188,6 +212,7 @@ static const cyaml_schema_field_t step_fields[] = {
 	CYAML_FIELD_MAPPING_PTR("when", OPT, struct rp_step, when, when_fields),
 	CYAML_FIELD_MAPPING_PTR("expect", OPT, struct rp_step, expect, expect_fields),
 	STR("repeat", struct rp_step, repeat),
+	CYAML_FIELD_MAPPING_PTR("needs", OPT, struct rp_step, needs, needs_fields),
 	STR("comment", struct rp_step, comment),
 	CYAML_FIELD_END,
 };
@@ -209,6 +234,8 @@ static const cyaml_schema_field_t spec_fields[] = {
 	STR("description", struct rp_spec, description),
 	CYAML_FIELD_SEQUENCE("isolate", OPT, struct rp_spec, isolate, &string_entry, 0,
 			     CYAML_UNLIMITED),
+	CYAML_FIELD_SEQUENCE("tags", OPT, struct rp_spec, tags, &string_entry, 0, CYAML_UNLIMITED),
+	CYAML_FIELD_MAPPING_PTR("needs", OPT, struct rp_spec, needs, needs_fields),
 	CYAML_FIELD_MAPPING_PTR("sandbox", OPT, struct rp_spec, sandbox, sandbox_fields),
 	CYAML_FIELD_SEQUENCE("syscalls", OPT, struct rp_spec, syscalls, &override_entry, 0,
 			     CYAML_UNLIMITED),

@@ -25,8 +25,11 @@ static void json_string(FILE *out, const char *s)
 	fputc('"', out);
 }
 
-static const char *state_word(const struct rp_row *row, int signal)
+static const char *state_word(const struct rp_step_info *info, const struct rp_row *row,
+			      int signal)
 {
+	if (info->skipped_because || rp_row_skipped_by_errno(info, row))
+		return "skipped";
 	static const char *const words[] = {
 		[RP_ROW_NOT_RUN] = "not-run", [RP_ROW_STARTED] = "killed",
 		[RP_ROW_DONE] = "done", [RP_ROW_SKIPPED] = "skipped",
@@ -77,7 +80,7 @@ static void step_json(FILE *out, const struct rp_report_context *c, unsigned i)
 	json_string(out, info->id);
 	fputs(", \"call\": ", out);
 	json_string(out, info->call);
-	fprintf(out, ", \"nr\": %ld, \"status\": \"%s\"", c->prog->ops[i].nr, state_word(row, c->run->signal));
+	fprintf(out, ", \"nr\": %ld, \"status\": \"%s\"", c->prog->ops[i].nr, state_word(info, row, c->run->signal));
 	if (row->state == RP_ROW_DONE) {
 		fprintf(out, ", \"ret\": %lld, \"errno\": ", (long long)row->ret);
 		json_string(out, row->err ? rp_errno_name(row->err) : NULL);
@@ -95,9 +98,9 @@ static void step_json(FILE *out, const struct rp_report_context *c, unsigned i)
 		else
 			fprintf(out, ", \"child_exit_status\": %d", WEXITSTATUS(st));
 	}
-	if (row->state == RP_ROW_UNAVAILABLE) {
+	if (info->skipped_because || (row->state == RP_ROW_UNAVAILABLE && info->unavailable)) {
 		fputs(", \"reason\": ", out);
-		json_string(out, info->unavailable);
+		json_string(out, info->skipped_because ? info->skipped_because : info->unavailable);
 	}
 	fprintf(out, ", \"expectation_met\": %s}", c->judgement->met[i] ? "true" : "false");
 }
@@ -106,6 +109,22 @@ void rp_report_json(FILE *out, const struct rp_report_context *c)
 {
 	const struct rp_program *p = c->prog;
 	const struct rp_judgement *j = c->judgement;
+	if (c->skipped) { /* nothing ran: no steps, zero counts, the reason */
+		fputs("{\n  \"spec\": ", out);
+		json_string(out, p->name);
+		fputs(",\n  \"file\": ", out);
+		json_string(out, c->spec_file);
+		fputs(",\n  \"arch\": ", out);
+		json_string(out, p->arch);
+		fprintf(out, ",\n  \"uid\": %u,\n  \"sandbox\": \"\",\n  \"steps\": [],\n"
+			     "  \"summary\": {\"steps\": 0, \"ok\": 0, \"failed\": 0, \"skipped\": 0, "
+			     "\"unavailable\": 0, \"not_run\": 0, \"unmet\": 0, \"syscall_time_ns\": 0, "
+			     "\"signal\": 0, \"exit_status\": 0, \"interrupted\": 0, \"timed_out\": false},\n"
+			     "  \"reason\": ", (unsigned)getuid());
+		json_string(out, c->skipped);
+		fputs(",\n  \"verdict\": \"SKIP\"\n}\n", out);
+		return;
+	}
 	fputs("{\n  \"spec\": ", out);
 	json_string(out, p->name);
 	fputs(",\n  \"file\": ", out);

@@ -7,6 +7,16 @@
 #include "replay/report.h"
 #include "replay/tables.h"
 
+int rp_row_skipped_by_errno(const struct rp_step_info *info, const struct rp_row *row)
+{
+	if (row->state != RP_ROW_DONE || !row->err)
+		return 0;
+	for (unsigned i = 0; i < info->expect.skip_count; i++)
+		if (row->err == info->expect.skip[i])
+			return 1;
+	return 0;
+}
+
 static int expectation_met(const struct rp_expectation *x, const struct rp_row *row,
 			   const struct rp_run *run)
 {
@@ -46,6 +56,12 @@ void rp_judge(const struct rp_program *prog, const struct rp_run *run, struct rp
 			j->ok++;
 			continue;
 		}
+		if (rp_row_skipped_by_errno(&prog->info[i], row) ||
+		    (row->state == RP_ROW_UNAVAILABLE && prog->info[i].skipped_because)) {
+			j->met[i] = 1;
+			j->skipped++;
+			continue;
+		}
 		switch (row->state) {
 		case RP_ROW_DONE:
 			if (row->err)
@@ -81,7 +97,7 @@ void rp_judgement_free(struct rp_judgement *j)
 
 const char *rp_verdict_word(enum rp_verdict v)
 {
-	return v == RP_PASS ? "PASS" : v == RP_FAIL ? "FAIL" : "BROKEN";
+	return v == RP_PASS ? "PASS" : v == RP_FAIL ? "FAIL" : v == RP_SKIP ? "SKIP" : "BROKEN";
 }
 
 /* The middle of the median's bucket, kept within the observed min and max. */

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "replay/report.h"
+#include "replay/tables.h"
 
 static void format_duration(char *buf, size_t size, uint64_t ns)
 {
@@ -49,6 +50,12 @@ static const char *mark(const struct rp_report_context *c, unsigned i, char *buf
 {
 	const struct rp_step_info *info = &c->prog->info[i];
 	const struct rp_row *row = &c->run->rows[i];
+	if (info->skipped_because)
+		return info->skipped_because;
+	if (rp_row_skipped_by_errno(info, row)) {
+		snprintf(buf, size, "skipped: %s is expect: skip:", rp_errno_name(row->err));
+		return buf;
+	}
 	switch (row->state) {
 	case RP_ROW_SKIPPED:
 		return "when: condition false";
@@ -88,6 +95,11 @@ void rp_report_table(FILE *out, const struct rp_report_context *c)
 {
 	const struct rp_program *p = c->prog;
 	const struct rp_judgement *j = c->judgement;
+	if (c->skipped) {
+		fprintf(out, "spec %s (%s), %s: skipped: %s\nverdict: SKIP\n", p->name, c->spec_file,
+			p->arch, c->skipped);
+		return;
+	}
 	fprintf(out, "spec %s (%s), %s, uid %u, sandbox %s\n", p->name, c->spec_file, p->arch,
 		(unsigned)getuid(), c->sandbox);
 	fprintf(out, "%4s %13s  %-16s %-16s %4s  %-18s %9s  %s\n", "#", "pid[/tid]", "id", "syscall",
@@ -116,6 +128,8 @@ void rp_report_table(FILE *out, const struct rp_report_context *c)
 		if (group && row->state == RP_ROW_DONE)
 			snprintf(buf, sizeof(buf), "%lld %s", (long long)row->ret,
 				 p->ops[i].kind == RP_OP_LOOP ? "rounds" : "threads");
+		else if (info->skipped_because)
+			result = "skipped";
 		else
 			result = rp_row_result(row, buf, sizeof(buf));
 		fprintf(out, "%4u %13s  %-16s %-16s %4s  %-18s %9s%s%s\n", info->number,

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/aio_abi.h>
+#include <linux/capability.h>
 #include <linux/close_range.h>
 #include <linux/openat2.h>
 #include <poll.h>

@@ -108,6 +108,8 @@ OBJECTS = {
     "process_fields": STEP["process"],
     "loop_fields": STEP["loop"],
     "threads_fields": STEP["threads"],
+    "needs_fields": DEFS["needs"],
+    "sysctl_fields": DEFS["needs"]["properties"]["sysctl"]["items"],
     "file_fields": DEFS["file"],
 }
 tables = loader_fields()
