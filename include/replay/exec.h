@@ -89,6 +89,7 @@ struct rp_exec_options {
 	uint64_t run_timeout_ns;  /* 0: none */
 	unsigned isolate;         /* RP_ISOLATE_* */
 	uint64_t rounds;          /* --repeat: run the whole program this many times (0 = 1) */
+	uint64_t duration_ns;     /* --duration: run it again and again for this long */
 };
 
 /* Written by the child as it goes, read by the parent (shared memory). */
@@ -110,6 +111,7 @@ struct rp_run {
 	int exit_code;
 	int interrupted;       /* signal that interrupted replay itself, or 0 */
 	int blocked_step;      /* step killed at its timeout, or -1 */
+	int any_blocked;       /* the run was stopped for a step timeout */
 	int run_timed_out;     /* the whole run passed its timeout */
 };
 

@@ -31,6 +31,7 @@ struct rp_report_context {
 	const char *spec_file;
 	const char *sandbox;
 	const char *skipped;  /* the spec's needs are not met here: nothing ran */
+	const struct rp_environment *env; /* printed by the JSON report when set */
 };
 
 /* A step that failed with one of its expect: skip: errnos counts as skipped. */
@@ -46,5 +47,30 @@ const char *rp_row_result(const struct rp_row *row, char *buf, size_t size);
 
 void rp_report_table(FILE *out, const struct rp_report_context *ctx);
 void rp_report_json(FILE *out, const struct rp_report_context *ctx);
+
+/* What a run was made on: in every machine-readable report. */
+struct rp_environment {
+	char kernel[65];
+	char libc[32];
+	const char *arch;
+	unsigned uid;
+	unsigned long long caps; /* CapEff */
+	const char *version;
+};
+
+struct rp_run_summary {
+	unsigned specs, passed, failed, skipped, broken;
+};
+
+void rp_environment(struct rp_environment *e, const char *version);
+void rp_environment_json(FILE *out, const struct rp_environment *e);
+
+/* src/report/formats.c: a whole run's report, spec by spec. */
+struct rp_reporter;
+int rp_format_known(const char *format); /* -1 if not table, json, jsonl, tap, junit */
+struct rp_reporter *rp_reporter_new(const char *format, FILE *out, int many,
+				    const struct rp_environment *env);
+void rp_reporter_spec(struct rp_reporter *r, const struct rp_report_context *ctx);
+void rp_reporter_end(struct rp_reporter *r, const struct rp_run_summary *s);
 
 #endif

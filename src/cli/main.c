@@ -5,6 +5,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <getopt.h>
 #include <sys/stat.h>
 #include <stdio.h>
@@ -29,16 +30,21 @@ struct options {
 	int dry_run;
 	int keep_sandbox;
 	int isolate_set;   /* --isolate or --no-isolate given: overrides the spec */
+	const char *filter;
+	const char *output;
 	struct rp_exec_options exec;
 };
 
 static void usage(FILE *out)
 {
-	fputs("usage: replay [OPTIONS] SPEC            run a spec's syscalls, print results\n"
+	fputs("usage: replay [OPTIONS] SPEC|DIR...     run specs' syscalls, print results\n"
 	      "       replay check [--arch A] SPEC|DIR...  validate specs, run nothing\n"
 	      "       replay syscalls [--arch A]        list the built-in syscall table\n"
 	      "options:\n"
-	      "  --format table|json   report format (default table)\n"
+	      "  --format FORMAT       table (default), json, jsonl, tap (TAP 14) or junit\n"
+	      "  --output FILE         write the --format report to FILE, the table to stdout\n"
+	      "  --filter GLOB         run only specs whose name or a tag matches\n"
+	      "  --duration S          run each spec's steps again and again for S seconds\n"
 	      "  --arch x86_64|aarch64 resolve numbers for this arch (check, --dry-run)\n"
 	      "  --dry-run             print the compiled calls, run nothing\n"
 	      "  --keep-sandbox        leave the sandbox directory after the run\n"
@@ -119,40 +125,54 @@ static void print_dry_run(const struct rp_program *p)
 	}
 }
 
-static int run_spec(const char *file, const struct options *o)
+/* Does --filter match the spec's name or one of its tags? */
+static int selected(const struct rp_program *prog, const char *filter)
 {
-	if (strcmp(o->arch, rp_native_arch()) != 0 && !o->dry_run) {
-		fprintf(stderr, "replay: cannot run %s calls on %s (use check or --dry-run)\n",
-			o->arch, rp_native_arch());
-		return EXIT_USAGE;
-	}
+	if (!filter || fnmatch(filter, prog->name, 0) == 0)
+		return 1;
+	for (unsigned i = 0; i < prog->tag_count; i++)
+		if (fnmatch(filter, prog->tags[i], 0) == 0)
+			return 1;
+	return 0;
+}
+
+/* Verdict of one spec, or -1 for a spec that could not be run (bad, or not isolable). */
+static void report_to(struct rp_reporter *const reps[2], const struct rp_report_context *ctx)
+{
+	for (int i = 0; i < 2; i++)
+		if (reps[i])
+			rp_reporter_spec(reps[i], ctx);
+}
+
+static int run_one(const char *file, const struct options *o, struct rp_reporter *const reps[2],
+		   const struct rp_environment *env, int *interrupted)
+{
 	struct rp_spec *spec;
 	struct rp_program *prog = build(file, o->arch, o->dry_run, &spec);
 	if (!prog)
-		return EXIT_USAGE;
+		return -1;
+	int verdict = -2; /* filtered out */
+	if (!selected(prog, o->filter))
+		goto out;
 	if (o->dry_run) {
 		print_dry_run(prog);
-		rp_program_free(prog);
-		rp_spec_free(spec);
-		return EXIT_PASS;
-	}
-	struct rp_sandbox_dir sb;
-	int status = EXIT_FAIL;
-	const char *skipped = rp_gate_program(prog);
-	if (skipped) { /* unmet needs skip, never fail: nothing is created or run */
-		struct rp_report_context ctx = {.prog = prog, .spec_file = file, .skipped = skipped};
-		if (strcmp(o->format, "json") == 0)
-			rp_report_json(stdout, &ctx);
-		else
-			rp_report_table(stdout, &ctx);
-		status = EXIT_PASS;
+		verdict = RP_PASS;
 		goto out;
 	}
+	struct rp_report_context ctx = {.prog = prog, .spec_file = file, .env = env};
+	ctx.skipped = rp_gate_program(prog);
+	if (ctx.skipped) { /* unmet needs skip, never fail: nothing is created or run */
+		report_to(reps, &ctx);
+		verdict = RP_SKIP;
+		goto out;
+	}
+	struct rp_sandbox_dir sb;
+	verdict = RP_BROKEN;
 	if (rp_sandbox_create(&sb, prog->name, &prog->sandbox) != 0)
 		goto out;
 	struct rp_run run = {0};
 	if (rp_program_bind_sandbox(prog, sb.path) != 0) {
-		status = EXIT_USAGE;
+		verdict = -1;
 		goto cleanup;
 	}
 	struct rp_exec_options exec = o->exec;
@@ -167,29 +187,138 @@ static int run_spec(const char *file, const struct options *o)
 				? " (user namespaces disabled? see sysctl user.max_user_namespaces);"
 				  " run with --no-isolate to run unisolated"
 				: "");
-		status = EXIT_USAGE;
+		verdict = -1;
 	} else {
 		struct rp_judgement j;
 		rp_judge(prog, &run, &j);
-		struct rp_report_context ctx = {prog, &run, &j, file, sb.path, NULL};
-		if (strcmp(o->format, "json") == 0)
-			rp_report_json(stdout, &ctx);
-		else
-			rp_report_table(stdout, &ctx);
-		status = j.verdict == RP_PASS ? EXIT_PASS : EXIT_FAIL;
-		if (run.interrupted)
-			status = 128 + run.interrupted;
+		ctx.run = &run;
+		ctx.judgement = &j;
+		ctx.sandbox = sb.path;
+		report_to(reps, &ctx);
+		verdict = (int)j.verdict;
+		*interrupted = run.interrupted;
 		rp_judgement_free(&j);
 	}
 	rp_run_free(&run);
 cleanup:
 	if (o->keep_sandbox)
 		fprintf(stderr, "replay: sandbox kept at %s\n", sb.path);
-	else if (rp_sandbox_destroy(&sb) != 0)
-		status = EXIT_FAIL;
+	else if (rp_sandbox_destroy(&sb) != 0 && verdict == RP_PASS)
+		verdict = RP_BROKEN;
 out:
 	rp_program_free(prog);
 	rp_spec_free(spec);
+	return verdict;
+}
+
+/* Every spec of the command line, directories searched recursively in name order. */
+struct spec_list {
+	char **files;
+	unsigned count, cap;
+};
+
+static void add_spec(struct spec_list *l, const char *file)
+{
+	if (l->count == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 16;
+		l->files = realloc(l->files, l->cap * sizeof(char *));
+		if (!l->files)
+			abort();
+	}
+	l->files[l->count++] = strdup(file);
+}
+
+static int is_spec_name(const char *name);
+static int by_name(const struct dirent **a, const struct dirent **b);
+
+static int collect(struct spec_list *l, const char *path, int depth)
+{
+	struct stat st;
+	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		add_spec(l, path);
+		return 0;
+	}
+	struct dirent **names;
+	int n = scandir(path, &names, NULL, by_name);
+	if (n < 0) {
+		fprintf(stderr, "replay: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	int rc = 0;
+	for (int i = 0; i < n; i++) {
+		char child[4096];
+		snprintf(child, sizeof(child), "%s/%s", path, names[i]->d_name);
+		struct stat cst;
+		int is_dir = names[i]->d_name[0] != '.' && stat(child, &cst) == 0 && S_ISDIR(cst.st_mode);
+		if ((is_dir && depth < 32) || (!is_dir && is_spec_name(names[i]->d_name)))
+			if (collect(l, child, depth + 1) != 0)
+				rc = -1;
+		free(names[i]);
+	}
+	free(names);
+	return rc;
+}
+
+static void free_list(struct spec_list *l)
+{
+	for (unsigned i = 0; i < l->count; i++)
+		free(l->files[i]);
+	free(l->files);
+}
+
+/* One spec or many: each in its own child and sandbox, reported as it ends. */
+static int run_specs(int argc, char **argv, const struct options *o)
+{
+	if (strcmp(o->arch, rp_native_arch()) != 0 && !o->dry_run) {
+		fprintf(stderr, "replay: cannot run %s calls on %s (use check or --dry-run)\n",
+			o->arch, rp_native_arch());
+		return EXIT_USAGE;
+	}
+	struct spec_list list = {0};
+	int status = EXIT_PASS;
+	for (int i = 0; i < argc; i++)
+		if (collect(&list, argv[i], 0) != 0)
+			status = EXIT_USAGE;
+	int many = list.count != 1 || argc != 1;
+	struct rp_environment env;
+	rp_environment(&env, REPLAY_VERSION);
+	/* --output: the report in --format goes to the file, the table to the terminal. */
+	FILE *file_out = NULL;
+	if (o->output && !(file_out = fopen(o->output, "w"))) {
+		fprintf(stderr, "replay: %s: %s\n", o->output, strerror(errno));
+		free_list(&list);
+		return EXIT_USAGE;
+	}
+	struct rp_reporter *reps[2] = {
+		rp_reporter_new(o->format, file_out ? file_out : stdout, many, &env),
+		file_out ? rp_reporter_new("table", stdout, many, &env) : NULL,
+	};
+	struct rp_run_summary sum = {0};
+	for (unsigned i = 0; i < list.count; i++) {
+		int interrupted = 0;
+		int v = run_one(list.files[i], o, reps, &env, &interrupted);
+		if (v == -2)
+			continue; /* not selected by --filter */
+		sum.specs++;
+		sum.broken += v == RP_BROKEN || v == -1;
+		sum.passed += v == RP_PASS;
+		sum.failed += v == RP_FAIL;
+		sum.skipped += v == RP_SKIP;
+		if (v == -1) /* bad spec, or could not isolate: nothing of it ran */
+			status = EXIT_USAGE;
+		else if ((v == RP_FAIL || v == RP_BROKEN) && status == EXIT_PASS)
+			status = EXIT_FAIL;
+		if (interrupted) {
+			status = 128 + interrupted;
+			break; /* the rest of the run is not started */
+		}
+	}
+	for (int i = 0; i < 2; i++)
+		if (reps[i])
+			rp_reporter_end(reps[i], &sum);
+	if (file_out)
+		fclose(file_out);
+	free_list(&list);
 	return status;
 }
 
@@ -199,7 +328,10 @@ static int check_one(const char *file, const struct options *o)
 	struct rp_program *prog = build(file, o->arch, 0, &spec);
 	if (!prog)
 		return EXIT_USAGE;
-	printf("%s: ok (%u steps, %s)\n", file, prog->step_count, prog->arch);
+	unsigned steps = 0;
+	for (unsigned i = 0; i < prog->step_count; i++)
+		steps += !prog->info[i].hidden;
+	printf("%s: ok (%u steps, %s)\n", file, steps, prog->arch);
 	rp_program_free(prog);
 	rp_spec_free(spec);
 	return EXIT_PASS;
@@ -217,39 +349,18 @@ static int by_name(const struct dirent **a, const struct dirent **b)
 	return strcmp((*a)->d_name, (*b)->d_name);
 }
 
-/* A directory is checked recursively, in name order: every *.yaml and *.yml in it. */
-static int check_path(const char *path, const struct options *o, int depth)
-{
-	struct stat st;
-	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
-		return check_one(path, o);
-	struct dirent **names;
-	int n = scandir(path, &names, NULL, by_name);
-	if (n < 0) {
-		fprintf(stderr, "replay: %s: %s\n", path, strerror(errno));
-		return EXIT_USAGE;
-	}
-	int status = EXIT_PASS;
-	for (int i = 0; i < n; i++) {
-		char child[4096];
-		snprintf(child, sizeof(child), "%s/%s", path, names[i]->d_name);
-		struct stat cst;
-		int is_dir = names[i]->d_name[0] != '.' && stat(child, &cst) == 0 && S_ISDIR(cst.st_mode);
-		if ((is_dir && depth < 32) || (!is_dir && is_spec_name(names[i]->d_name)))
-			if (check_path(child, o, depth + 1) != EXIT_PASS)
-				status = EXIT_USAGE;
-		free(names[i]);
-	}
-	free(names);
-	return status;
-}
-
+/* Directories are checked recursively, in name order: every *.yaml and *.yml in them. */
 static int check_specs(int argc, char **argv, const struct options *o)
 {
+	struct spec_list list = {0};
 	int status = EXIT_PASS;
 	for (int i = 0; i < argc; i++)
-		if (check_path(argv[i], o, 0) != EXIT_PASS)
+		if (collect(&list, argv[i], 0) != 0)
 			status = EXIT_USAGE;
+	for (unsigned i = 0; i < list.count; i++)
+		if (check_one(list.files[i], o) != EXIT_PASS)
+			status = EXIT_USAGE;
+	free_list(&list);
 	return status;
 }
 
@@ -287,7 +398,8 @@ int main(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'},
 		{"step-timeout", required_argument, NULL, 's'}, {"timeout", required_argument, NULL, 't'},
 		{"isolate", optional_argument, NULL, 'i'}, {"no-isolate", no_argument, NULL, 'I'},
-		{"repeat", required_argument, NULL, 'r'},
+		{"repeat", required_argument, NULL, 'r'}, {"filter", required_argument, NULL, 'F'},
+		{"output", required_argument, NULL, 'o'}, {"duration", required_argument, NULL, 'D'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -324,6 +436,12 @@ int main(int argc, char **argv)
 			o.exec.rounds = (uint64_t)n;
 			break;
 		}
+		case 'F': o.filter = optarg; break;
+		case 'o': o.output = optarg; break;
+		case 'D':
+			if (parse_seconds(optarg, &o.exec.duration_ns) != 0 || !o.exec.duration_ns)
+				return EXIT_USAGE;
+			break;
 		case 'h': usage(stdout); return EXIT_PASS;
 		case 'V': puts("replay " REPLAY_VERSION); return EXIT_PASS;
 		default: usage(stderr); return EXIT_USAGE;
@@ -341,8 +459,8 @@ int main(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 	}
-	if (strcmp(o.format, "table") != 0 && strcmp(o.format, "json") != 0) {
-		fprintf(stderr, "replay: unknown format '%s' (table, json)\n", o.format);
+	if (rp_format_known(o.format) < 0) {
+		fprintf(stderr, "replay: unknown format '%s' (table, json, jsonl, tap, junit)\n", o.format);
 		return EXIT_USAGE;
 	}
 	if (!rp_arch_known(o.arch)) {
@@ -354,9 +472,9 @@ int main(int argc, char **argv)
 	if (sub)
 		return optind < argc ? check_specs(argc - optind, argv + optind, &o)
 				     : (usage(stderr), EXIT_USAGE);
-	if (optind + 1 != argc) {
+	if (optind >= argc) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	return run_spec(argv[optind], &o);
+	return run_specs(argc - optind, argv + optind, &o);
 }

@@ -637,7 +637,7 @@ static int check_step_shape(struct rp_build *b, const struct rp_step *s)
 	}
 	/* Workers exist only in the runner, and a forked child has no threads. */
 	if (groups && b->in_threads) {
-		rp_error(b, "a threads: body holds calls and loops only, not a %s: group",
+		rp_error(b, "a threads: body holds calls only, not a %s: group",
 			 group_key(s));
 		return -1;
 	}

@@ -164,10 +164,10 @@ static void run_step(const struct rp_program *prog, unsigned i, struct rp_row *r
 {
 	const struct rp_op *op = &prog->ops[i];
 	uint64_t t0 = now_ns();
-	if (is_runner) { /* the supervisor watches the runner's steps */
-		live->current = i;
-		live->started_ns = t0;
-	}
+	/* Any process or thread of the run: the supervisor only needs to see that
+	 * calls keep returning, and which step is in the kernel. */
+	live->current = i;
+	live->started_ns = t0;
 	row->pid = self_pid;
 	row->tid = self_tid;
 	row->state = RP_ROW_STARTED;
@@ -227,6 +227,7 @@ static unsigned run_fork(const struct rp_program *prog, unsigned i, struct rp_ro
 	}
 	int e = r == -1 ? errno : 0;
 	row->pid = self_pid;
+	row->tid = self_tid;
 	row->ret = r;
 	row->err = e;
 	row->child_status = -1;
@@ -265,6 +266,7 @@ static unsigned run_next(const struct rp_program *prog, unsigned i, struct rp_ro
 	lrow->ns = now - start;
 	lrow->ret = (int64_t)lrow->count;
 	lrow->pid = self_pid;
+	lrow->tid = self_tid;
 	lrow->state = RP_ROW_DONE;
 	return i + 1;
 }
@@ -300,7 +302,8 @@ static void run_loop(const struct rp_program *prog, unsigned from, struct rp_row
 	for (unsigned i = from; i < prog->step_count;) {
 		const struct rp_op *op = &prog->ops[i];
 		struct rp_row *row = &rows[i];
-		int group = op->kind == RP_OP_FORK || op->kind == RP_OP_LOOP;
+		int group = op->kind == RP_OP_FORK || op->kind == RP_OP_LOOP ||
+			    op->kind == RP_OP_THREADS;
 		if (op->nr < 0 || !condition_holds(op, rows)) {
 			row->state = op->nr < 0 ? RP_ROW_UNAVAILABLE : RP_ROW_SKIPPED;
 			if (group)
@@ -401,8 +404,10 @@ static void child(const struct rp_program *prog, const struct rp_exec_options *o
 		snprintf(run->live->setup_what, sizeof(run->live->setup_what), "start threads");
 		_exit(RP_SETUP_FAILED);
 	}
-	uint64_t rounds = opt->rounds ? opt->rounds : 1;
-	for (uint64_t k = 0; k < rounds; k++)
+	/* --repeat N rounds; --duration S: rounds until S has passed (and N, if given). */
+	uint64_t rounds = opt->rounds ? opt->rounds : opt->duration_ns ? UINT64_MAX : 1;
+	uint64_t until = opt->duration_ns ? now_ns() + opt->duration_ns : 0;
+	for (uint64_t k = 0; k < rounds && (!until || k == 0 || now_ns() < until); k++)
 		run_loop(prog, 0, run->rows, run->stats, run->live);
 	reap_children(prog, run->rows); /* after the last step: the run ends when all its processes have */
 	_exit(0);
@@ -413,7 +418,7 @@ int rp_execute(struct rp_program *prog, const struct rp_exec_options *opt, struc
 	static const struct rp_exec_options defaults;
 	if (!opt)
 		opt = &defaults;
-	int with_stats = prog->repeats || opt->rounds > 1;
+	int with_stats = prog->repeats || opt->rounds > 1 || opt->duration_ns;
 	size_t size = mapping_size(prog->step_count, with_stats);
 	memset(run, 0, sizeof(*run));
 	run->blocked_step = -1;
@@ -437,7 +442,7 @@ int rp_execute(struct rp_program *prog, const struct rp_exec_options *opt, struc
 	if (pid == 0)
 		child(prog, opt, run);
 	run->pid = pid;
-	rp_supervise(run, opt);
+	rp_supervise(prog, run, opt);
 	rp_parent_signals_restore();
 	return 0;
 }

@@ -50,12 +50,14 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Progress seen last: a repeated step that keeps returning is not blocked. */
+/* Progress seen last: while calls keep returning (in any process or thread of
+ * the run), nothing is blocked, however long a repeated step takes. */
 struct watch {
 	uint64_t progress;
 	uint64_t since;
 };
 
+/* A step in the kernel while no call has returned for the step timeout. */
 static int in_kernel_too_long(const struct rp_run *run, const struct rp_exec_options *opt,
 			      struct watch *w, uint64_t now)
 {
@@ -67,11 +69,13 @@ static int in_kernel_too_long(const struct rp_run *run, const struct rp_exec_opt
 		w->progress = progress;
 		w->since = now;
 	}
-	/* Stuck since the step entered, or since its last call returned if later. */
 	uint64_t stuck = started > w->since ? started : w->since;
-	uint32_t i = run->live->current;
-	return i < run->count && run->rows[i].state == RP_ROW_STARTED && started &&
-	       now > stuck + opt->step_timeout_ns;
+	if (now <= stuck + opt->step_timeout_ns)
+		return 0;
+	for (unsigned i = 0; i < run->count; i++)
+		if (run->rows[i].state == RP_ROW_STARTED)
+			return 1;
+	return 0;
 }
 
 static void wait_tick(int pidfd)
@@ -85,7 +89,8 @@ static void wait_tick(int pidfd)
 	}
 }
 
-void rp_supervise(struct rp_run *run, const struct rp_exec_options *opt)
+void rp_supervise(const struct rp_program *prog, struct rp_run *run,
+		  const struct rp_exec_options *opt)
 {
 	int pidfd = (int)syscall(SYS_pidfd_open, run->pid, 0);
 	uint64_t start = now_ns();
@@ -104,6 +109,7 @@ void rp_supervise(struct rp_run *run, const struct rp_exec_options *opt)
 		} else if (!killed && in_kernel_too_long(run, opt, &w, now)) {
 			run->blocked_step = (int)run->live->current;
 			killed = 1;
+			run->any_blocked = 1;
 		} else if (!killed && opt->run_timeout_ns && now > start + opt->run_timeout_ns) {
 			run->run_timed_out = 1;
 			killed = 1;
@@ -120,8 +126,17 @@ void rp_supervise(struct rp_run *run, const struct rp_exec_options *opt)
 		close(pidfd);
 	/* Nothing of the run may outlive it, even a child the runner could not reap. */
 	kill(-run->pid, SIGKILL);
-	if (run->blocked_step >= 0)
-		run->rows[run->blocked_step].state = RP_ROW_BLOCKED;
+	/* Every step still in the kernel when the run was stopped for it: blocked.
+	 * (Groups' own rows stay as they are: their steps tell.) */
+	if (run->any_blocked) {
+		run->blocked_step = -1;
+		for (unsigned i = 0; i < run->count; i++)
+			if (run->rows[i].state == RP_ROW_STARTED && prog->ops[i].kind == RP_OP_CALL) {
+				run->rows[i].state = RP_ROW_BLOCKED;
+				if (run->blocked_step < 0)
+					run->blocked_step = (int)i;
+			}
+	}
 	if (WIFSIGNALED(status))
 		run->signal = WTERMSIG(status);
 	else

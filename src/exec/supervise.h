@@ -17,6 +17,7 @@
 void rp_parent_signals_install(void);
 void rp_parent_signals_restore(void);
 void rp_child_signals(void);
-void rp_supervise(struct rp_run *run, const struct rp_exec_options *opt);
+void rp_supervise(const struct rp_program *prog, struct rp_run *run,
+		  const struct rp_exec_options *opt);
 
 #endif

@@ -131,6 +131,10 @@ void rp_report_json(FILE *out, const struct rp_report_context *c)
 	json_string(out, c->spec_file);
 	fputs(",\n  \"arch\": ", out);
 	json_string(out, p->arch);
+	if (c->env) {
+		fputs(",\n  \"environment\": ", out);
+		rp_environment_json(out, c->env);
+	}
 	fprintf(out, ",\n  \"uid\": %u,\n  \"sandbox\": ", (unsigned)getuid());
 	json_string(out, c->sandbox);
 	fputs(",\n  \"steps\": [\n", out);

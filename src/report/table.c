@@ -147,19 +147,20 @@ void rp_report_table(FILE *out, const struct rp_report_context *c)
 		fprintf(out, "interrupted by signal %d (%s): the run was stopped\n", c->run->interrupted,
 			strsignal(c->run->interrupted));
 	else if (c->run->blocked_step >= 0)
-		fprintf(out, "step %d (%s) blocked past its timeout: the run was stopped\n",
-			c->run->blocked_step + 1, p->info[c->run->blocked_step].call);
+		fprintf(out, "step %u (%s) blocked past its timeout: the run was stopped\n",
+			p->info[c->run->blocked_step].number, p->info[c->run->blocked_step].call);
 	else if (c->run->run_timed_out)
 		fprintf(out, "the run passed its timeout and was stopped\n");
 	else if (c->run->signal && j->crashed_step >= 0)
-		fprintf(out, "the run was killed by signal %d (%s) in step %d (%s)\n", c->run->signal,
-			strsignal(c->run->signal), j->crashed_step + 1, p->info[j->crashed_step].call);
+		fprintf(out, "the run was killed by signal %d (%s) in step %u (%s)\n", c->run->signal,
+			strsignal(c->run->signal), p->info[j->crashed_step].number,
+			p->info[j->crashed_step].call);
 	else if (c->run->signal)
 		fprintf(out, "the run was killed by signal %d (%s)\n", c->run->signal,
 			strsignal(c->run->signal));
 	else if (j->crashed_step >= 0)
-		fprintf(out, "the process exited in step %d (%s) with status %d%s\n",
-			j->crashed_step + 1, p->info[j->crashed_step].call, c->run->exit_code,
+		fprintf(out, "the process exited in step %u (%s) with status %d%s\n",
+			p->info[j->crashed_step].number, p->info[j->crashed_step].call, c->run->exit_code,
 			j->not_run ? "; later steps did not run" : "");
 	fprintf(out, "verdict: %s\n", rp_verdict_word(j->verdict));
 }

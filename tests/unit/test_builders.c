@@ -562,7 +562,7 @@ static void test_errors(void)
 		{"name: t\nsteps:\n  - {threads: {count: 2, name: a-very-long-thread-name, steps: [{call: getpid}]}}\n",
 		 3, 32, "thread name 'a-very-long-thread-name' must be 1 to 15 characters (the kernel keeps 15)"},
 		{"name: t\nsteps:\n  - {threads: {count: 2, steps: [{process: {steps: [{call: getpid}]}}]}}\n",
-		 3, 34, "a threads: body holds calls and loops only, not a process: group"},
+		 3, 34, "a threads: body holds calls only, not a process: group"},
 		{"name: t\nsteps:\n  - {process: {steps: [{threads: {count: 2, steps: [{call: getpid}]}}]}}\n",
 		 3, 24, "threads: cannot run inside a process: group (its child has no workers)"},
 		{"name: t\nsteps:\n  - {call: close, args: [{chars: {size: 2, text: abc}}]}\n", 3, 50,
