@@ -65,6 +65,10 @@ struct rp_run_summary {
 void rp_environment(struct rp_environment *e, const char *version);
 void rp_environment_json(FILE *out, const struct rp_environment *e);
 
+/* src/report/expectations.c: one JSON line per spec: per process, each
+ * syscalls:sys_enter_/sys_exit_ tracepoint and the least times it fires. */
+void rp_write_expectations(FILE *out, const struct rp_report_context *ctx);
+
 /* src/report/formats.c: a whole run's report, spec by spec. */
 struct rp_reporter;
 int rp_format_known(const char *format); /* -1 if not table, json, jsonl, tap, junit */

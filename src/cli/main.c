@@ -32,6 +32,7 @@ struct options {
 	int isolate_set;   /* --isolate or --no-isolate given: overrides the spec */
 	const char *filter;
 	const char *output;
+	FILE *expectations; /* --expectations FILE, open for the whole run */
 	struct rp_exec_options exec;
 };
 
@@ -44,6 +45,8 @@ static void usage(FILE *out)
 	      "  --format FORMAT       table (default), json, jsonl, tap (TAP 14) or junit\n"
 	      "  --output FILE         write the --format report to FILE, the table to stdout\n"
 	      "  --filter GLOB         run only specs whose name or a tag matches\n"
+	      "  --expectations FILE   write what a tracer should see: per process, each\n"
+	      "                        sys_enter_/sys_exit_ tracepoint and its least count\n"
 	      "  --duration S          run each spec's steps again and again for S seconds\n"
 	      "  --arch x86_64|aarch64 resolve numbers for this arch (check, --dry-run)\n"
 	      "  --dry-run             print the compiled calls, run nothing\n"
@@ -195,6 +198,8 @@ static int run_one(const char *file, const struct options *o, struct rp_reporter
 		ctx.judgement = &j;
 		ctx.sandbox = sb.path;
 		report_to(reps, &ctx);
+		if (o->expectations)
+			rp_write_expectations(o->expectations, &ctx);
 		verdict = (int)j.verdict;
 		*interrupted = run.interrupted;
 		rp_judgement_free(&j);
@@ -400,6 +405,7 @@ int main(int argc, char **argv)
 		{"isolate", optional_argument, NULL, 'i'}, {"no-isolate", no_argument, NULL, 'I'},
 		{"repeat", required_argument, NULL, 'r'}, {"filter", required_argument, NULL, 'F'},
 		{"output", required_argument, NULL, 'o'}, {"duration", required_argument, NULL, 'D'},
+		{"expectations", required_argument, NULL, 'x'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -438,6 +444,12 @@ int main(int argc, char **argv)
 		}
 		case 'F': o.filter = optarg; break;
 		case 'o': o.output = optarg; break;
+		case 'x':
+			if (!(o.expectations = fopen(optarg, "w"))) {
+				fprintf(stderr, "replay: %s: %s\n", optarg, strerror(errno));
+				return EXIT_USAGE;
+			}
+			break;
 		case 'D':
 			if (parse_seconds(optarg, &o.exec.duration_ns) != 0 || !o.exec.duration_ns)
 				return EXIT_USAGE;
