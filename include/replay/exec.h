@@ -90,6 +90,7 @@ struct rp_exec_options {
 	unsigned isolate;         /* RP_ISOLATE_* */
 	uint64_t rounds;          /* --repeat: run the whole program this many times (0 = 1) */
 	uint64_t duration_ns;     /* --duration: run it again and again for this long */
+	int verify_ptrace;        /* --verify=ptrace */
 };
 
 /* Written by the child as it goes, read by the parent (shared memory). */
@@ -98,7 +99,20 @@ struct rp_live {
 	volatile uint64_t started_ns; /* CLOCK_MONOTONIC when it entered */
 	volatile uint64_t progress;   /* calls made so far: a repeated step is not blocked */
 	volatile int setup_errno;     /* isolation failed before the first step */
+	volatile int finished;        /* the runner is past its last step */
 	char setup_what[120];
+};
+
+/* --verify=ptrace: what the tracer saw. */
+struct rp_verify {
+	int enabled;
+	int window_open;       /* the first step has entered the kernel */
+	uint64_t checked;      /* calls that matched their step */
+	uint64_t mismatches;   /* a step entered with another number or argument */
+	uint64_t foreign;      /* syscalls between steps: the engine's own */
+	char first[200];       /* the first problem, for the report */
+	int tamper;            /* test hook, see src/exec/verify.c */
+	unsigned tamper_step;
 };
 
 struct rp_run {
@@ -113,6 +127,7 @@ struct rp_run {
 	int blocked_step;      /* step killed at its timeout, or -1 */
 	int any_blocked;       /* the run was stopped for a step timeout */
 	int run_timed_out;     /* the whole run passed its timeout */
+	struct rp_verify verify;
 };
 
 int rp_execute(struct rp_program *prog, const struct rp_exec_options *opt, struct rp_run *run);

@@ -45,6 +45,8 @@ static void usage(FILE *out)
 	      "  --format FORMAT       table (default), json, jsonl, tap (TAP 14) or junit\n"
 	      "  --output FILE         write the --format report to FILE, the table to stdout\n"
 	      "  --filter GLOB         run only specs whose name or a tag matches\n"
+	      "  --verify=ptrace       trace the run and check every step entered the kernel with\n"
+	      "                        its number and arguments, and nothing else between steps\n"
 	      "  --expectations FILE   write what a tracer should see: per process, each\n"
 	      "                        sys_enter_/sys_exit_ tracepoint and its least count\n"
 	      "  --duration S          run each spec's steps again and again for S seconds\n"
@@ -139,6 +141,14 @@ static int selected(const struct rp_program *prog, const char *filter)
 	return 0;
 }
 
+static int verify_unsupported(const struct rp_program *prog)
+{
+	for (unsigned i = 0; i < prog->step_count; i++)
+		if (prog->ops[i].kind == RP_OP_FORK || prog->ops[i].kind == RP_OP_THREADS)
+			return 1;
+	return 0;
+}
+
 /* Verdict of one spec, or -1 for a spec that could not be run (bad, or not isolable). */
 static void report_to(struct rp_reporter *const reps[2], const struct rp_report_context *ctx)
 {
@@ -181,6 +191,12 @@ static int run_one(const char *file, const struct options *o, struct rp_reporter
 	struct rp_exec_options exec = o->exec;
 	if (!o->isolate_set)
 		exec.isolate = prog->isolate;
+	if (exec.verify_ptrace && verify_unsupported(prog)) {
+		fprintf(stderr, "replay: %s: --verify=ptrace follows one process: a spec with process: "
+				"or threads: groups cannot be verified yet\n", file);
+		verdict = -1;
+		goto cleanup;
+	}
 	if (rp_execute(prog, &exec, &run) != 0) {
 		perror("replay: cannot start the run");
 	} else if (run.live->setup_errno) {
@@ -405,7 +421,7 @@ int main(int argc, char **argv)
 		{"isolate", optional_argument, NULL, 'i'}, {"no-isolate", no_argument, NULL, 'I'},
 		{"repeat", required_argument, NULL, 'r'}, {"filter", required_argument, NULL, 'F'},
 		{"output", required_argument, NULL, 'o'}, {"duration", required_argument, NULL, 'D'},
-		{"expectations", required_argument, NULL, 'x'},
+		{"expectations", required_argument, NULL, 'x'}, {"verify", required_argument, NULL, 'v'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -444,6 +460,13 @@ int main(int argc, char **argv)
 		}
 		case 'F': o.filter = optarg; break;
 		case 'o': o.output = optarg; break;
+		case 'v':
+			if (strcmp(optarg, "ptrace") != 0) {
+				fprintf(stderr, "replay: --verify takes ptrace\n");
+				return EXIT_USAGE;
+			}
+			o.exec.verify_ptrace = 1;
+			break;
 		case 'x':
 			if (!(o.expectations = fopen(optarg, "w"))) {
 				fprintf(stderr, "replay: %s: %s\n", optarg, strerror(errno));

@@ -32,6 +32,7 @@ static inline void cpu_relax(void)
 static int32_t self_pid;
 static __thread int32_t self_tid;
 static __thread int is_runner; /* the runner's main thread: not a child, not a worker */
+static int inject_foreign;     /* --verify test hook: a call of our own after step 1 */
 
 /* threads: workers, started before the first step and handed work through memory. */
 struct worker {
@@ -315,6 +316,8 @@ static void run_loop(const struct rp_program *prog, unsigned from, struct rp_row
 		case RP_OP_CALL:
 			apply_fixups(prog, op, rows);
 			run_step(prog, i, row, stats ? &stats[i] : NULL, live);
+			if (inject_foreign && i == 0)
+				syscall(SYS_getppid); /* only ever under REPLAY_VERIFY_TAMPER=foreign */
 			i++;
 			break;
 		case RP_OP_FORK:
@@ -404,11 +407,14 @@ static void child(const struct rp_program *prog, const struct rp_exec_options *o
 		snprintf(run->live->setup_what, sizeof(run->live->setup_what), "start threads");
 		_exit(RP_SETUP_FAILED);
 	}
+	if (opt->verify_ptrace && rp_verify_child())
+		inject_foreign = 1;
 	/* --repeat N rounds; --duration S: rounds until S has passed (and N, if given). */
 	uint64_t rounds = opt->rounds ? opt->rounds : opt->duration_ns ? UINT64_MAX : 1;
 	uint64_t until = opt->duration_ns ? now_ns() + opt->duration_ns : 0;
 	for (uint64_t k = 0; k < rounds && (!until || k == 0 || now_ns() < until); k++)
 		run_loop(prog, 0, run->rows, run->stats, run->live);
+	run->live->finished = 1;
 	reap_children(prog, run->rows); /* after the last step: the run ends when all its processes have */
 	_exit(0);
 }
@@ -442,7 +448,10 @@ int rp_execute(struct rp_program *prog, const struct rp_exec_options *opt, struc
 	if (pid == 0)
 		child(prog, opt, run);
 	run->pid = pid;
-	rp_supervise(prog, run, opt);
+	if (opt->verify_ptrace)
+		rp_verify_supervise(prog, run);
+	else
+		rp_supervise(prog, run, opt);
 	rp_parent_signals_restore();
 	return 0;
 }

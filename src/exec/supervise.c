@@ -37,6 +37,11 @@ void rp_parent_signals_restore(void)
 		sigaction(forwarded[i], &saved[i], NULL);
 }
 
+int rp_interrupted(void)
+{
+	return interrupted;
+}
+
 void rp_child_signals(void)
 {
 	for (int i = 0; i < 3; i++)

@@ -17,6 +17,10 @@
 void rp_parent_signals_install(void);
 void rp_parent_signals_restore(void);
 void rp_child_signals(void);
+int rp_interrupted(void); /* the signal that interrupted replay, or 0 */
+/* src/exec/verify.c */
+int rp_verify_child(void); /* 1: the test hook asks for a foreign call between steps */
+void rp_verify_supervise(const struct rp_program *prog, struct rp_run *run);
 void rp_supervise(const struct rp_program *prog, struct rp_run *run,
 		  const struct rp_exec_options *opt);
 

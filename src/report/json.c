@@ -155,5 +155,14 @@ void rp_report_json(FILE *out, const struct rp_report_context *c)
 		(unsigned long long)j->total_ns, c->run->signal, c->run->exit_code,
 		c->run->interrupted,
 		c->run->blocked_step >= 0 || c->run->run_timed_out ? "true" : "false");
+	if (c->run->verify.enabled) {
+		fprintf(out, "  \"verify\": {\"mode\": \"ptrace\", \"checked\": %llu, \"mismatches\": %llu, "
+			     "\"foreign\": %llu, \"first_problem\": ",
+			(unsigned long long)c->run->verify.checked,
+			(unsigned long long)c->run->verify.mismatches,
+			(unsigned long long)c->run->verify.foreign);
+		json_string(out, c->run->verify.first[0] ? c->run->verify.first : NULL);
+		fputs("},\n", out);
+	}
 	fprintf(out, "  \"verdict\": \"%s\"\n}\n", rp_verdict_word(j->verdict));
 }

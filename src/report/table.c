@@ -162,5 +162,12 @@ void rp_report_table(FILE *out, const struct rp_report_context *c)
 		fprintf(out, "the process exited in step %u (%s) with status %d%s\n",
 			p->info[j->crashed_step].number, p->info[j->crashed_step].call, c->run->exit_code,
 			j->not_run ? "; later steps did not run" : "");
+	if (c->run->verify.enabled)
+		fprintf(out, "verify=ptrace: %llu calls entered as specified, %llu did not, %llu syscalls "
+			     "of replay's own between steps%s%s\n",
+			(unsigned long long)c->run->verify.checked,
+			(unsigned long long)c->run->verify.mismatches,
+			(unsigned long long)c->run->verify.foreign, c->run->verify.first[0] ? "; first: " : "",
+			c->run->verify.first);
 	fprintf(out, "verdict: %s\n", rp_verdict_word(j->verdict));
 }
