@@ -42,6 +42,8 @@ int rp_arch_known(const char *arch);
 
 const struct rp_syscall *rp_syscall_by_name(const char *arch, const char *name);
 const struct rp_syscall *rp_syscall_table(const char *arch, unsigned *count);
+/* The kernel's own name of a call, as in tracepoints and symbols ("umount2" -> "umount"). */
+const char *rp_kernel_name(const char *call);
 
 const struct rp_constant *rp_constant_by_name(const char *name);
 /* "ENOENT" for 2; NULL if unknown. */

@@ -300,7 +300,11 @@ static int run_specs(int argc, char **argv, const struct options *o)
 	for (int i = 0; i < argc; i++)
 		if (collect(&list, argv[i], 0) != 0)
 			status = EXIT_USAGE;
-	int many = list.count != 1 || argc != 1;
+	if (!list.count) {
+		fprintf(stderr, "replay: no spec (*.yaml, *.yml) in %s\n", argv[0]);
+		return EXIT_USAGE;
+	}
+	int many = (list.count != 1 || argc != 1) && !o->dry_run; /* a dry run only lists */
 	struct rp_environment env;
 	rp_environment(&env, REPLAY_VERSION);
 	/* --output: the report in --format goes to the file, the table to the terminal. */
@@ -474,8 +478,12 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'D':
-			if (parse_seconds(optarg, &o.exec.duration_ns) != 0 || !o.exec.duration_ns)
+			if (parse_seconds(optarg, &o.exec.duration_ns) != 0)
 				return EXIT_USAGE;
+			if (!o.exec.duration_ns) {
+				fprintf(stderr, "replay: --duration takes seconds above 0\n");
+				return EXIT_USAGE;
+			}
 			break;
 		case 'h': usage(stdout); return EXIT_PASS;
 		case 'V': puts("replay " REPLAY_VERSION); return EXIT_PASS;

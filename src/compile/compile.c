@@ -632,7 +632,7 @@ static int check_step_shape(struct rp_build *b, const struct rp_step *s)
 	}
 	if (groups && (s->args_count || s->nr || s->expect || s->repeat)) {
 		rp_error(b, "args:, nr:, expect: and repeat: belong to a call; a %s: group has "
-			    "only id:, when:, comment: and its steps", group_key(s));
+			    "only id:, when:, needs:, comment: and its steps", group_key(s));
 		return -1;
 	}
 	/* Workers exist only in the runner, and a forked child has no threads. */

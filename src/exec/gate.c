@@ -41,8 +41,9 @@ static uint64_t effective_caps(void)
 }
 
 /* tracefs knows each syscall's tracepoint; kallsyms its entry symbol. */
-int rp_kernel_has_syscall(const char *name)
+int rp_kernel_has_syscall(const char *call)
 {
+	const char *name = rp_kernel_name(call);
 	static const char *const tracefs[] = {"/sys/kernel/tracing/events/syscalls",
 					      "/sys/kernel/debug/tracing/events/syscalls"};
 	char path[256];

@@ -107,6 +107,9 @@ static inline int call_meets(const struct rp_expectation *x, long r, int e)
 	for (unsigned i = 0; i < x->errno_count; i++)
 		if (e == x->errnos[i])
 			return 1;
+	for (unsigned i = 0; i < x->skip_count; i++)
+		if (e == x->skip[i])
+			return 1; /* skipped, not failed */
 	return 0;
 }
 

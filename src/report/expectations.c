@@ -10,20 +10,8 @@
 #include <string.h>
 
 #include "replay/report.h"
+#include "replay/tables.h"
 
-/* Where the tracepoint is named after the kernel's function, not the call. */
-static const char *const renamed[][2] = {
-	{"stat", "newstat"}, {"fstat", "newfstat"}, {"lstat", "newlstat"},
-	{"uname", "newuname"}, {"umount2", "umount"},
-};
-
-static const char *tracepoint_name(const char *call)
-{
-	for (size_t i = 0; i < sizeof(renamed) / sizeof(renamed[0]); i++)
-		if (strcmp(call, renamed[i][0]) == 0)
-			return renamed[i][1];
-	return call;
-}
 
 struct count {
 	int pid;
@@ -65,7 +53,7 @@ void rp_write_expectations(FILE *out, const struct rp_report_context *c)
 			continue;
 		uint64_t entered = row->count + (row->state == RP_ROW_STARTED || row->state == RP_ROW_BLOCKED);
 		if (entered)
-			add(v, &n, row->pid, tracepoint_name(p->info[i].call), entered, row->count);
+			add(v, &n, row->pid, rp_kernel_name(p->info[i].call), entered, row->count);
 	}
 	qsort(v, n, sizeof(*v), by_pid_then_name);
 	fprintf(out, "{\"spec\": \"%s\", \"file\": \"%s\", \"processes\": [", p->name, c->spec_file);

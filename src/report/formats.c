@@ -293,8 +293,10 @@ static void junit_spec(struct rp_reporter *r, const struct rp_report_context *c)
 	xml_str(out, r->env->kernel);
 	fprintf(out, "\"/>\n      <property name=\"arch\" value=\"%s\"/>\n"
 		     "      <property name=\"uid\" value=\"%u\"/>\n"
+		     "      <property name=\"libc\" value=\"%s\"/>\n"
+		     "      <property name=\"capabilities\" value=\"%016llx\"/>\n"
 		     "      <property name=\"replay\" value=\"%s\"/>\n    </properties>\n",
-		r->env->arch, r->env->uid, r->env->version);
+		r->env->arch, r->env->uid, r->env->libc, r->env->caps, r->env->version);
 	if (c->skipped) {
 		fputs("    <testcase name=\"spec\" classname=\"", out);
 		xml_str(out, c->prog->name);

@@ -116,6 +116,10 @@ void rp_report_json(FILE *out, const struct rp_report_context *c)
 		json_string(out, c->spec_file);
 		fputs(",\n  \"arch\": ", out);
 		json_string(out, p->arch);
+		if (c->env) {
+			fputs(",\n  \"environment\": ", out);
+			rp_environment_json(out, c->env);
+		}
 		fprintf(out, ",\n  \"uid\": %u,\n  \"sandbox\": \"\",\n  \"steps\": [],\n"
 			     "  \"summary\": {\"steps\": 0, \"ok\": 0, \"failed\": 0, \"skipped\": 0, "
 			     "\"unavailable\": 0, \"not_run\": 0, \"unmet\": 0, \"syscall_time_ns\": 0, "

@@ -71,6 +71,21 @@ const struct rp_syscall *rp_syscall_by_name(const char *arch, const char *name)
 	return bsearch(name, t->calls, t->count, sizeof(t->calls[0]), by_name);
 }
 
+/* Where the kernel's SYSCALL_DEFINE (and so its tracepoints and symbols) is
+ * named otherwise than the call. */
+static const char *const kernel_names[][2] = {
+	{"stat", "newstat"}, {"fstat", "newfstat"}, {"lstat", "newlstat"},
+	{"uname", "newuname"}, {"umount2", "umount"},
+};
+
+const char *rp_kernel_name(const char *call)
+{
+	for (size_t i = 0; i < COUNT(kernel_names); i++)
+		if (strcmp(call, kernel_names[i][0]) == 0)
+			return kernel_names[i][1];
+	return call;
+}
+
 const char *rp_closest_syscall(const char *arch, const char *want)
 {
 	const struct arch_table *t = find_arch(arch);

@@ -6,6 +6,8 @@ engine's own between steps)."""
 import json
 import os
 
+import jsonschema
+
 from lib import SPECS, check, check_eq, cleanup, finish, fresh_tmpdir, run, write_spec
 
 tmp = fresh_tmpdir()
@@ -24,6 +26,9 @@ def verify(args, env=None):
 
 
 p, doc = verify([f"{SPECS}/mountfs-management.yaml"])
+with open(os.path.join(os.path.dirname(SPECS), "schemas", "replay-report.schema.json")) as f:
+    errors = [e.message for e in jsonschema.Draft202012Validator(json.load(f)).iter_errors(doc)]
+check_eq(errors, [], "the verified report validates")
 v = doc.get("verify", {})
 check_eq((p.returncode, doc.get("verdict")), (0, "PASS"), "the mount-API spec verifies")
 check_eq((v.get("checked"), v.get("mismatches"), v.get("foreign")), (24 - doc["summary"]["skipped"], 0, 0),

@@ -552,7 +552,7 @@ static void test_errors(void)
 		 "a loop needs repeat: N, duration: SECONDS or both"},
 		{"name: t\nsteps:\n  - {process: {steps: [{call: getpid}]}, args: [{int: 1}]}\n", 3, 5,
 		 "args:, nr:, expect: and repeat: belong to a call; a process: group has only id:, when:, "
-		 "comment: and its steps"},
+		 "needs:, comment: and its steps"},
 		{"name: t\nsteps:\n  - {call: kill, args: [{pid: parent}]}\n", 3, 31,
 		 "pid takes 'self' (the process or thread running the step), not 'parent'"},
 		{"name: t\nsteps:\n  - {loop: {repeat: 2, pause: x, steps: [{call: getpid}]}}\n", 3, 31,
