@@ -76,6 +76,18 @@ static inline uint64_t rp_latency_floor(unsigned b)
 	return (4ull | (b % 4)) << (e - 2);
 }
 
+#define RP_EVENT_BYTES 128 /* captured behind each pointer argument, at most */
+
+/* --events: a step's last call as it entered the kernel (written by the child
+ * just before the call: memory copies only). */
+struct rp_event {
+	uint64_t args[6];
+	uint64_t enter_ns, exit_ns;
+	uint16_t len[6];        /* bytes captured behind each argument */
+	uint8_t truncated[6];
+	uint8_t bytes[6][RP_EVENT_BYTES];
+};
+
 /* Namespaces for --isolate (a step's mounts, swap and network stay inside). */
 enum {
 	RP_ISOLATE_USER = 1 << 0,
@@ -91,6 +103,7 @@ struct rp_exec_options {
 	uint64_t rounds;          /* --repeat: run the whole program this many times (0 = 1) */
 	uint64_t duration_ns;     /* --duration: run it again and again for this long */
 	int verify_ptrace;        /* --verify=ptrace */
+	int events;               /* keep struct rp_event per step (--events) */
 };
 
 /* Written by the child as it goes, read by the parent (shared memory). */
@@ -119,6 +132,7 @@ struct rp_run {
 	struct rp_live *live;  /* shared mapping: live block, then the rows */
 	struct rp_row *rows;
 	struct rp_stats *stats; /* per step, or NULL when nothing repeats */
+	struct rp_event *events; /* per step with --events, else NULL */
 	unsigned count;
 	pid_t pid;
 	int signal;            /* fatal signal of the child, or 0 */

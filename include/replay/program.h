@@ -17,6 +17,7 @@
 #include "replay/arena.h"
 
 #define RP_MAX_ARGS 6
+#define RP_ARG_STRING 0xffffffffu
 
 enum rp_ref_kind {
 	RP_REF_LOAD, /* an integer the step wrote into memory (from), if it succeeded, else -1 */
@@ -121,6 +122,7 @@ struct rp_step_info {
 	const char *skipped_because; /* its needs are not met here (set by rp_gate_program) */
 	struct rp_expectation expect;
 	uint8_t arg_kind[RP_MAX_ARGS];
+	uint32_t arg_bytes[RP_MAX_ARGS]; /* pointer args: bytes behind them; RP_ARG_STRING: a C string */
 	const char *arg_text[RP_MAX_ARGS]; /* rendered builder, for dry runs */
 };
 

@@ -56,6 +56,7 @@ struct rp_environment {
 	unsigned uid;
 	unsigned long long caps; /* CapEff */
 	const char *version;
+	char run_id[17];         /* nonce of this replay run, also in sandbox names */
 };
 
 struct rp_run_summary {
@@ -68,6 +69,8 @@ void rp_environment_json(FILE *out, const struct rp_environment *e);
 /* src/report/expectations.c: one JSON line per spec: per process, each
  * syscalls:sys_enter_/sys_exit_ tracepoint and the least times it fires. */
 void rp_write_expectations(FILE *out, const struct rp_report_context *ctx);
+/* src/report/events.c: one JSON line per executed step (see --events). */
+void rp_write_events(FILE *out, const struct rp_report_context *ctx, const char *run_id);
 
 /* src/report/formats.c: a whole run's report, spec by spec. */
 struct rp_reporter;

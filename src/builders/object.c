@@ -140,7 +140,7 @@ int rp_struct_size(struct rp_build *b, const struct rp_struct *s, size_t *size)
 	return rp_members_layout(b, s->fields, s->fields_count, 0, size, &align);
 }
 
-static int value_size(struct rp_build *b, const struct rp_value *v, size_t *size)
+int rp_value_size(struct rp_build *b, const struct rp_value *v, size_t *size)
 {
 	size_t align;
 	if (v->array || v->chars)
@@ -283,7 +283,7 @@ int rp_object_size(struct rp_build *b, const char *name, size_t *size)
 		struct rp_diags *loud = b->diags;
 		rp_diags_init(&quiet, loud->file);
 		b->diags = &quiet;
-		o->size_state = value_size(b, o->value, &o->size) == 0 ? 2 : -1;
+		o->size_state = rp_value_size(b, o->value, &o->size) == 0 ? 2 : -1;
 		b->diags = loud;
 		rp_diags_free(&quiet);
 	}

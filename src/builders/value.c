@@ -393,8 +393,34 @@ static int is_pointer_builder(enum builder k)
 	       k == B_STRUCT || k == B_BYTES || k == B_REF || k == B_ARRAY || k == B_CHARS;
 }
 
+/* What lies behind a pointer argument, for the event record (size, or a C string). */
+static uint32_t pointed_bytes(struct rp_build *b, const struct rp_value *v, enum builder k)
+{
+	size_t size = 0;
+	struct rp_diags *loud = b->diags, quiet;
+	rp_diags_init(&quiet, loud->file);
+	b->diags = &quiet; /* sizes were checked where the values were built */
+	switch (k) {
+	case B_CSTRING:
+	case B_PATH:
+	case B_TEMPFILE:
+		size = RP_ARG_STRING;
+		break;
+	case B_REF:
+		rp_object_size(b, v->ref, &size);
+		break;
+	case B_NULL:
+		break;
+	default:
+		rp_value_size(b, v, &size);
+	}
+	b->diags = loud;
+	rp_diags_free(&quiet);
+	return (uint32_t)size;
+}
+
 int rp_build_arg(struct rp_build *b, const struct rp_value *v, uint64_t *slot, const char **text,
-		 uint8_t *kind)
+		 uint8_t *kind, uint32_t *bytes)
 {
 	int k = which_builder(b, v);
 	if (k < 0)
@@ -406,8 +432,10 @@ int rp_build_arg(struct rp_build *b, const struct rp_value *v, uint64_t *slot, c
 		return -1;
 	}
 	*kind = builder_keys[k].arg_kind;
-	if (is_pointer_builder((enum builder)k))
+	if (is_pointer_builder((enum builder)k)) {
+		*bytes = pointed_bytes(b, v, (enum builder)k);
 		return pointer_builder(b, v, (enum builder)k, slot, text);
+	}
 	return scalar_builder(b, v, (enum builder)k, slot, 8, NULL, text);
 }
 

@@ -33,6 +33,7 @@ struct options {
 	const char *filter;
 	const char *output;
 	FILE *expectations; /* --expectations FILE, open for the whole run */
+	FILE *events;       /* --events FILE */
 	struct rp_exec_options exec;
 };
 
@@ -47,6 +48,8 @@ static void usage(FILE *out)
 	      "  --filter GLOB         run only specs whose name or a tag matches\n"
 	      "  --verify=ptrace       trace the run and check every step entered the kernel with\n"
 	      "                        its number and arguments, and nothing else between steps\n"
+	      "  --events FILE         write one JSON line per executed step: pid, tid, number,\n"
+	      "                        argument words and the bytes behind them, result, times\n"
 	      "  --expectations FILE   write what a tracer should see: per process, each\n"
 	      "                        sys_enter_/sys_exit_ tracepoint and its least count\n"
 	      "  --duration S          run each spec's steps again and again for S seconds\n"
@@ -181,7 +184,10 @@ static int run_one(const char *file, const struct options *o, struct rp_reporter
 	}
 	struct rp_sandbox_dir sb;
 	verdict = RP_BROKEN;
-	if (rp_sandbox_create(&sb, prog->name, &prog->sandbox) != 0)
+	/* The run id goes into the sandbox's name, so paths in a trace lead back to the run. */
+	char sb_name[128];
+	snprintf(sb_name, sizeof(sb_name), "%s-%.8s", prog->name, env->run_id);
+	if (rp_sandbox_create(&sb, sb_name, &prog->sandbox) != 0)
 		goto out;
 	struct rp_run run = {0};
 	if (rp_program_bind_sandbox(prog, sb.path) != 0) {
@@ -216,6 +222,8 @@ static int run_one(const char *file, const struct options *o, struct rp_reporter
 		report_to(reps, &ctx);
 		if (o->expectations)
 			rp_write_expectations(o->expectations, &ctx);
+		if (o->events)
+			rp_write_events(o->events, &ctx, env->run_id);
 		verdict = (int)j.verdict;
 		*interrupted = run.interrupted;
 		rp_judgement_free(&j);
@@ -426,6 +434,7 @@ int main(int argc, char **argv)
 		{"repeat", required_argument, NULL, 'r'}, {"filter", required_argument, NULL, 'F'},
 		{"output", required_argument, NULL, 'o'}, {"duration", required_argument, NULL, 'D'},
 		{"expectations", required_argument, NULL, 'x'}, {"verify", required_argument, NULL, 'v'},
+		{"events", required_argument, NULL, 'e'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -470,6 +479,13 @@ int main(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			o.exec.verify_ptrace = 1;
+			break;
+		case 'e':
+			o.exec.events = 1;
+			if (!(o.events = fopen(optarg, "w"))) {
+				fprintf(stderr, "replay: %s: %s\n", optarg, strerror(errno));
+				return EXIT_USAGE;
+			}
 			break;
 		case 'x':
 			if (!(o.expectations = fopen(optarg, "w"))) {

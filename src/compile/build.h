@@ -82,7 +82,7 @@ void rp_warning(struct rp_build *b, const char *fmt, ...) __attribute__((format(
 
 /* src/builders/value.c */
 int rp_build_arg(struct rp_build *b, const struct rp_value *v, uint64_t *slot, const char **text,
-		 uint8_t *kind);
+		 uint8_t *kind, uint32_t *bytes);
 /* src/builders/object.c */
 void rp_collect_objects(struct rp_build *b, const struct rp_value *v);
 int rp_object_size(struct rp_build *b, const char *name, size_t *size);
@@ -94,6 +94,8 @@ int rp_build_struct(struct rp_build *b, const struct rp_struct *s, uint64_t *ptr
 int rp_build_buffer(struct rp_build *b, const struct rp_buffer *buf, uint64_t *ptr, const char **text);
 int rp_build_bytes(struct rp_build *b, const struct rp_bytes *by, uint64_t *ptr, const char **text);
 int rp_struct_size(struct rp_build *b, const struct rp_struct *s, size_t *size);
+/* Size of the memory a struct:, buffer:, bytes:, array: or chars: value builds. */
+int rp_value_size(struct rp_build *b, const struct rp_value *v, size_t *size);
 /* src/builders/layout.c: members of structs and arrays */
 int rp_member_layout(struct rp_build *b, const struct rp_value *v, int in_array, size_t *size,
 		     size_t *align);

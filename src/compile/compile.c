@@ -544,7 +544,7 @@ static int compile_args(struct rp_build *b, const struct rp_step *s, struct rp_o
 	for (unsigned i = 0; i < s->args_count; i++) {
 		size_t mark = rp_path_push(b, "args.%u", i);
 		if (rp_build_arg(b, &s->args[i], &op->args[i], &info->arg_text[i],
-				 &info->arg_kind[i]) != 0)
+				 &info->arg_kind[i], &info->arg_bytes[i]) != 0)
 			rc = -1;
 		rp_path_pop(b, mark);
 	}

@@ -163,10 +163,35 @@ static inline void call_once(const struct rp_program *prog, unsigned i, const st
 		record_latency(st, t1 - t0);
 }
 
+static struct rp_event *events; /* --events: the shared event area, or NULL */
+
+/* The call's arguments and what their pointers point at, as the kernel gets them. */
+static inline void capture(const struct rp_program *prog, unsigned i, struct rp_event *ev)
+{
+	const struct rp_op *op = &prog->ops[i];
+	const struct rp_step_info *info = &prog->info[i];
+	memcpy(ev->args, op->args, sizeof(ev->args));
+	for (unsigned a = 0; a < RP_MAX_ARGS; a++) {
+		uint32_t want = a < info->nargs ? info->arg_bytes[a] : 0;
+		const uint8_t *p = (const uint8_t *)(uintptr_t)op->args[a];
+		size_t n = 0;
+		if (want && p) {
+			size_t limit = want == RP_ARG_STRING ? RP_EVENT_BYTES + 1 : want;
+			while (n < limit && n <= RP_EVENT_BYTES && (want != RP_ARG_STRING || p[n]))
+				n++;
+		}
+		ev->truncated[a] = n > RP_EVENT_BYTES;
+		ev->len[a] = (uint16_t)(n > RP_EVENT_BYTES ? RP_EVENT_BYTES : n);
+		memcpy(ev->bytes[a], p ? p : (const uint8_t *)"", ev->len[a]);
+	}
+}
+
 static void run_step(const struct rp_program *prog, unsigned i, struct rp_row *row,
 		     struct rp_stats *st, struct rp_live *live)
 {
 	const struct rp_op *op = &prog->ops[i];
+	if (events)
+		capture(prog, i, &events[i]);
 	uint64_t t0 = now_ns();
 	/* Any process or thread of the run: the supervisor only needs to see that
 	 * calls keep returning, and which step is in the kernel. */
@@ -182,7 +207,12 @@ static void run_step(const struct rp_program *prog, unsigned i, struct rp_row *r
 		for (uint32_t k = 0; k < op->repeat; k++)
 			call_once(prog, i, op, row, st, live, k % RP_SAMPLE_EVERY == 0);
 	}
-	row->ns += now_ns() - t0;
+	uint64_t t1 = now_ns();
+	row->ns += t1 - t0;
+	if (events) {
+		events[i].enter_ns = t0;
+		events[i].exit_ns = t1;
+	}
 	row->state = RP_ROW_DONE;
 }
 
@@ -385,11 +415,12 @@ static int start_workers(const struct rp_program *prog, struct rp_run *run)
 	return 0;
 }
 
-static size_t mapping_size(unsigned steps, int with_stats)
+static size_t mapping_size(unsigned steps, int with_stats, int with_events)
 {
 	size_t n = steps ? steps : 1;
 	return sizeof(struct rp_live) + n * sizeof(struct rp_row) +
-	       (with_stats ? n * sizeof(struct rp_stats) : 0);
+	       (with_stats ? n * sizeof(struct rp_stats) : 0) +
+	       (with_events ? n * sizeof(struct rp_event) : 0);
 }
 
 static void child(const struct rp_program *prog, const struct rp_exec_options *opt,
@@ -398,6 +429,12 @@ static void child(const struct rp_program *prog, const struct rp_exec_options *o
 	rp_child_signals();
 	if (opt->isolate && rp_isolate_child(opt->isolate, run->live) != 0)
 		_exit(RP_SETUP_FAILED);
+	/* The steps start from fds 0-2 only, whatever replay's caller left open (and
+	 * replay's own --events and --expectations files): fd numbers are the same in
+	 * every run. */
+	if (syscall(SYS_close_range, 3u, ~0u, 0u) != 0)
+		for (int fd = 3; fd < 1024; fd++)
+			close(fd);
 	/* Before the first step: our own process group (the supervisor can stop every
 	 * process of the run at once) and subreaper of whatever the steps fork. */
 	setpgid(0, 0);
@@ -428,7 +465,7 @@ int rp_execute(struct rp_program *prog, const struct rp_exec_options *opt, struc
 	if (!opt)
 		opt = &defaults;
 	int with_stats = prog->repeats || opt->rounds > 1 || opt->duration_ns;
-	size_t size = mapping_size(prog->step_count, with_stats);
+	size_t size = mapping_size(prog->step_count, with_stats, opt->events);
 	memset(run, 0, sizeof(*run));
 	run->blocked_step = -1;
 	void *shared = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -439,8 +476,13 @@ int rp_execute(struct rp_program *prog, const struct rp_exec_options *opt, struc
 	run->live = shared;
 	run->rows = (struct rp_row *)((char *)shared + sizeof(struct rp_live));
 	run->count = prog->step_count;
+	size_t n = prog->step_count ? prog->step_count : 1;
 	if (with_stats)
-		run->stats = (struct rp_stats *)(run->rows + (prog->step_count ? prog->step_count : 1));
+		run->stats = (struct rp_stats *)(run->rows + n);
+	if (opt->events)
+		run->events = (struct rp_event *)((char *)(run->rows + n) +
+						  (with_stats ? n * sizeof(struct rp_stats) : 0));
+	events = run->events;
 	fflush(NULL);
 	rp_parent_signals_install();
 	pid_t pid = fork();
@@ -462,7 +504,7 @@ int rp_execute(struct rp_program *prog, const struct rp_exec_options *opt, struc
 void rp_run_free(struct rp_run *run)
 {
 	if (run->live)
-		munmap(run->live, mapping_size(run->count, run->stats != NULL));
+		munmap(run->live, mapping_size(run->count, run->stats != NULL, run->events != NULL));
 	run->live = NULL;
 	run->rows = NULL;
 }

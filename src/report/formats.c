@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -24,6 +25,11 @@ void rp_environment(struct rp_environment *e, const char *version)
 		snprintf(e->kernel, sizeof(e->kernel), "%s", u.release);
 	snprintf(e->libc, sizeof(e->libc), "glibc %s", gnu_get_libc_version());
 	e->arch = rp_native_arch();
+	unsigned char nonce[8];
+	if (getrandom(nonce, sizeof(nonce), 0) != sizeof(nonce))
+		memset(nonce, 0, sizeof(nonce));
+	for (int i = 0; i < 8; i++)
+		snprintf(e->run_id + 2 * i, 3, "%02x", nonce[i]);
 	e->uid = getuid();
 	e->version = version;
 	FILE *f = fopen("/proc/self/status", "re");
@@ -60,6 +66,7 @@ void rp_environment_json(FILE *out, const struct rp_environment *e)
 	json_str(out, e->libc);
 	fprintf(out, ", \"uid\": %u, \"capabilities\": \"%016llx\", \"replay\": ", e->uid, e->caps);
 	json_str(out, e->version);
+	fprintf(out, ", \"run_id\": \"%s\"", e->run_id);
 	fputc('}', out);
 }
 
