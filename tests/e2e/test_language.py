@@ -69,7 +69,7 @@ check_eq(p.returncode, 0, f"array spec passes: {p.stderr}")
 lines = [l for ls in per_pid.values() for l in ls if re.match(r"(readv|bind|ppoll)\(", l)]
 check_eq(len(lines), 3, f"readv, bind, ppoll reached the kernel: {lines}")
 want = [r'readv\(\d+, \[\{iov_base="hello", iov_len=5\}, \{iov_base=" world", iov_len=6\}\], 2\)\s+= 11',
-        r'bind\(\d+, \{sa_family=AF_UNIX, sun_path="' + re.escape(tmp) + r'/replay-arr-\w+/sock"\}, 110\)\s+= 0',
+        r'bind\(\d+, \{sa_family=AF_UNIX, sun_path="' + re.escape(tmp) + r'/replay-arr-[\w-]+/sock"\}, 110\)\s+= 0',
         r'ppoll\(\[\{fd=\d+, events=POLLIN\}, \{fd=\d+, events=POLLIN\}\], 2, \{tv_sec=0, tv_nsec=0\}, NULL, 8\)']
 for line, pattern in zip(lines, want):
     check(re.match(pattern, line) is not None, f"{line!r} !~ {pattern!r}")
