@@ -103,6 +103,7 @@ struct rp_exec_options {
 	uint64_t rounds;          /* --repeat: run the whole program this many times (0 = 1) */
 	uint64_t duration_ns;     /* --duration: run it again and again for this long */
 	int verify_ptrace;        /* --verify=ptrace */
+	int verify_tracepoints;   /* --verify=tracepoints */
 	int events;               /* keep struct rp_event per step (--events) */
 };
 
@@ -113,12 +114,16 @@ struct rp_live {
 	volatile uint64_t progress;   /* calls made so far: a repeated step is not blocked */
 	volatile int setup_errno;     /* isolation failed before the first step */
 	volatile int finished;        /* the runner is past its last step */
+	volatile int ready, go, go2;  /* --verify=tracepoints barriers around the steps */
+	volatile int32_t worker_tids[64];
 	char setup_what[120];
 };
 
 /* --verify=ptrace: what the tracer saw. */
 struct rp_verify {
 	int enabled;
+	const char *mode;      /* "ptrace" or "tracepoints" */
+	char skipped[160];     /* could not verify here: why */
 	int window_open;       /* the first step has entered the kernel */
 	uint64_t checked;      /* calls that matched their step */
 	uint64_t mismatches;   /* a step entered with another number or argument */

@@ -48,6 +48,8 @@ static void usage(FILE *out)
 	      "  --filter GLOB         run only specs whose name or a tag matches\n"
 	      "  --verify=ptrace       trace the run and check every step entered the kernel with\n"
 	      "                        its number and arguments, and nothing else between steps\n"
+	      "  --verify=tracepoints  count each call's sys_enter tracepoint (perf) and check it\n"
+	      "                        against the table (root or CAP_PERFMON, else SKIP)\n"
 	      "  --events FILE         write one JSON line per executed step: pid, tid, number,\n"
 	      "                        argument words and the bytes behind them, result, times\n"
 	      "  --expectations FILE   write what a tracer should see: per process, each\n"
@@ -474,11 +476,14 @@ int main(int argc, char **argv)
 		case 'F': o.filter = optarg; break;
 		case 'o': o.output = optarg; break;
 		case 'v':
-			if (strcmp(optarg, "ptrace") != 0) {
-				fprintf(stderr, "replay: --verify takes ptrace\n");
+			if (strcmp(optarg, "ptrace") == 0) {
+				o.exec.verify_ptrace = 1;
+			} else if (strcmp(optarg, "tracepoints") == 0) {
+				o.exec.verify_tracepoints = 1;
+			} else {
+				fprintf(stderr, "replay: --verify takes ptrace or tracepoints\n");
 				return EXIT_USAGE;
 			}
-			o.exec.verify_ptrace = 1;
 			break;
 		case 'e':
 			o.exec.events = 1;

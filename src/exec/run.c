@@ -357,8 +357,9 @@ static void run_loop(const struct rp_program *prog, unsigned from, struct rp_row
 			i = run_fork(prog, i, rows);
 			break;
 		case RP_OP_EXIT:
+			/* Its own children go to the runner, the run's subreaper: the child's
+			 * only call after its steps is the exit itself. */
 			row->state = RP_ROW_DONE;
-			reap_children(prog, rows);
 			rows[op->jump].child_status = 0; /* the body ran to its end: exit 0 */
 			_exit(0);
 		case RP_OP_LOOP:
@@ -388,6 +389,7 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	self_tid = (int32_t)syscall(SYS_gettid); /* before the first step: see start_workers */
+	w->live->worker_tids[w - workers] = self_tid;
 	__atomic_fetch_add(&workers_ready, 1, __ATOMIC_RELEASE);
 	for (;;) {
 		uint32_t start;
@@ -449,12 +451,20 @@ static void child(const struct rp_program *prog, const struct rp_exec_options *o
 	}
 	if (opt->verify_ptrace && rp_verify_child())
 		inject_foreign = 1;
+	if (opt->verify_tracepoints) { /* the counters start here: setup is not counted */
+		run->live->ready = 1;
+		while (!run->live->go)
+			cpu_relax();
+	}
 	/* --repeat N rounds; --duration S: rounds until S has passed (and N, if given). */
 	uint64_t rounds = opt->rounds ? opt->rounds : opt->duration_ns ? UINT64_MAX : 1;
 	uint64_t until = opt->duration_ns ? now_ns() + opt->duration_ns : 0;
 	for (uint64_t k = 0; k < rounds && (!until || k == 0 || now_ns() < until); k++)
 		run_loop(prog, 0, run->rows, run->stats, run->live);
 	run->live->finished = 1;
+	if (opt->verify_tracepoints) /* and stop here, before our own reaping */
+		while (!run->live->go2)
+			cpu_relax();
 	reap_children(prog, run->rows); /* after the last step: the run ends when all its processes have */
 	_exit(0);
 }

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -99,9 +101,25 @@ void rp_supervise(const struct rp_program *prog, struct rp_run *run,
 {
 	int pidfd = (int)syscall(SYS_pidfd_open, run->pid, 0);
 	uint64_t start = now_ns();
-	int status = 0, killed = 0;
+	int status = 0, killed = 0, counting = 0, counted = 0;
 	struct watch w = {0, start};
+	struct rp_counters *tp = opt->verify_tracepoints ? calloc(1, sizeof(*tp)) : NULL;
 	for (;;) {
+		if (tp && !counting && run->live->ready) {
+			counting = 1;
+			if (rp_tracepoints_begin(prog, run, tp) != 0) {
+				snprintf(run->verify.skipped, sizeof(run->verify.skipped), "%s", tp->why);
+				counted = 1; /* nothing to read at the end */
+			}
+			run->live->go = 1;
+		}
+		if (tp && counting && !counted && run->live->finished) {
+			rp_tracepoints_end(prog, run, tp);
+			counted = 1;
+			run->live->go2 = 1;
+		}
+		if (tp && counted && run->live->finished)
+			run->live->go2 = 1;
 		pid_t got = waitpid(run->pid, &status, killed ? 0 : WNOHANG);
 		if (got == run->pid)
 			break;
@@ -129,6 +147,13 @@ void rp_supervise(const struct rp_program *prog, struct rp_run *run,
 	}
 	if (pidfd >= 0)
 		close(pidfd);
+	if (tp) {
+		if (counting && !counted)
+			rp_tracepoints_end(prog, run, tp); /* the run died: count what it did */
+		run->verify.enabled = 1;
+		run->verify.mode = "tracepoints";
+		free(tp);
+	}
 	/* Nothing of the run may outlive it, even a child the runner could not reap. */
 	kill(-run->pid, SIGKILL);
 	/* Every step still in the kernel when the run was stopped for it: blocked.

@@ -18,6 +18,17 @@ void rp_parent_signals_install(void);
 void rp_parent_signals_restore(void);
 void rp_child_signals(void);
 int rp_interrupted(void); /* the signal that interrupted replay, or 0 */
+/* src/exec/tracepoints.c: --verify=tracepoints */
+#define RP_MAX_TP 256
+struct rp_counters {
+	const char *names[RP_MAX_TP];   /* kernel names of the calls */
+	int fds[RP_MAX_TP][1 + 64];     /* per tracepoint: the runner, then each worker */
+	unsigned char absent[RP_MAX_TP]; /* no such tracepoint on this kernel */
+	unsigned n, threads;
+	char why[160];
+};
+int rp_tracepoints_begin(const struct rp_program *prog, struct rp_run *run, struct rp_counters *c);
+void rp_tracepoints_end(const struct rp_program *prog, struct rp_run *run, struct rp_counters *c);
 /* src/exec/verify.c */
 int rp_verify_child(void); /* 1: the test hook asks for a foreign call between steps */
 void rp_verify_supervise(const struct rp_program *prog, struct rp_run *run);

@@ -158,6 +158,7 @@ void rp_verify_supervise(const struct rp_program *prog, struct rp_run *run)
 	}
 	kill(-run->pid, SIGKILL);
 	run->verify.enabled = 1;
+	run->verify.mode = "ptrace";
 	if (WIFSIGNALED(status))
 		run->signal = WTERMSIG(status);
 	else

@@ -160,7 +160,13 @@ void rp_report_json(FILE *out, const struct rp_report_context *c)
 		c->run->interrupted,
 		c->run->blocked_step >= 0 || c->run->run_timed_out ? "true" : "false");
 	if (c->run->verify.enabled) {
-		fprintf(out, "  \"verify\": {\"mode\": \"ptrace\", \"checked\": %llu, \"mismatches\": %llu, "
+		fprintf(out, "  \"verify\": {\"mode\": \"%s\", ", c->run->verify.mode);
+		if (c->run->verify.skipped[0]) {
+			fputs("\"skipped\": ", out);
+			json_string(out, c->run->verify.skipped);
+			fputs(", ", out);
+		}
+		fprintf(out, "\"checked\": %llu, \"mismatches\": %llu, "
 			     "\"foreign\": %llu, \"first_problem\": ",
 			(unsigned long long)c->run->verify.checked,
 			(unsigned long long)c->run->verify.mismatches,

@@ -162,7 +162,14 @@ void rp_report_table(FILE *out, const struct rp_report_context *c)
 		fprintf(out, "the process exited in step %u (%s) with status %d%s\n",
 			p->info[j->crashed_step].number, p->info[j->crashed_step].call, c->run->exit_code,
 			j->not_run ? "; later steps did not run" : "");
-	if (c->run->verify.enabled)
+	if (c->run->verify.enabled && c->run->verify.skipped[0])
+		fprintf(out, "verify=%s: SKIP: %s\n", c->run->verify.mode, c->run->verify.skipped);
+	else if (c->run->verify.enabled && strcmp(c->run->verify.mode, "tracepoints") == 0)
+		fprintf(out, "verify=tracepoints: %llu tracepoints counted as the table says, %llu not%s%s\n",
+			(unsigned long long)c->run->verify.checked,
+			(unsigned long long)c->run->verify.mismatches, c->run->verify.first[0] ? "; first: " : "",
+			c->run->verify.first);
+	else if (c->run->verify.enabled)
 		fprintf(out, "verify=ptrace: %llu calls entered as specified, %llu did not, %llu syscalls "
 			     "of replay's own between steps%s%s\n",
 			(unsigned long long)c->run->verify.checked,

@@ -8,7 +8,7 @@ import os
 
 import jsonschema
 
-from lib import SPECS, check, check_eq, cleanup, finish, fresh_tmpdir, run, write_spec
+from lib import REPLAY, SPECS, check, check_eq, cleanup, finish, fresh_tmpdir, run, write_spec
 
 tmp = fresh_tmpdir()
 
@@ -62,6 +62,55 @@ spec = write_spec(tmp, "group.yaml", "name: group\nsteps: [{process: {steps: [{c
 p = run(["--verify=ptrace", spec], tmp)
 check_eq(p.returncode, 2, "groups are refused for now")
 check("cannot be verified yet" in p.stderr, "with the reason")
+
+# --verify=tracepoints: perf counts each call's sys_enter tracepoint; threads and
+# process: children are counted too.
+p = run(["--verify=tracepoints", "--format", "json", f"{SPECS}/mountfs-management.yaml"], tmp)
+doc = json.loads(p.stdout)
+v = doc.get("verify", {})
+if os.geteuid() == 0:
+    check_eq((doc["verdict"], v.get("mode"), v.get("mismatches")), ("PASS", "tracepoints", 0),
+             f"mount-API spec: every tracepoint count equals the table: {v}")
+    check(v.get("checked", 0) >= 17, f"one check per distinct call: {v.get('checked')}")
+    spec = write_spec(tmp, "groups.yaml", """name: groups
+steps:
+  - id: c
+    process: {steps: [{call: getppid, repeat: 7}]}
+  - {call: wait4, args: [{ret: c}, {null: ~}, {int: 0}, {null: ~}]}
+  - threads: {count: 3, steps: [{call: gettid}, {call: getppid, repeat: 5}]}
+  - {call: exit_group, args: [{int: 0}]}
+""")
+    p = run(["--verify=tracepoints", "--format", "json", spec], tmp)
+    doc = json.loads(p.stdout)
+    check_eq((doc["verdict"], doc["verify"]["mismatches"]), ("PASS", 0),
+             f"children, threads and a final exit_group counted right: {doc['verify']}")
+    p = run(["--verify=tracepoints", "--format", "json", spec], tmp) if False else p
+    old = dict(os.environ)
+    os.environ["REPLAY_VERIFY_TAMPER"] = "count"
+    try:
+        p = run(["--verify=tracepoints", "--format", "json", spec], tmp)
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+    doc = json.loads(p.stdout)
+    check_eq((doc["verdict"], doc["verify"]["mismatches"]), ("FAIL", 1), "a wrong expected count fails")
+    check("fired" in (doc["verify"]["first_problem"] or ""), f"and says which: {doc['verify']}")
+    # Without root (no CAP_PERFMON, no tracefs mount): SKIP with the reason, the run itself passes.
+    import shutil
+    if shutil.which("setpriv"):
+        os.chmod(tmp, 0o755)
+        spec = write_spec(tmp, "plain.yaml", "name: plain\nsteps: [{call: getppid}]\n")
+        os.chmod(spec, 0o644)
+        binary = os.path.join(tmp, "replay-copy")
+        shutil.copy(REPLAY, binary)
+        nobody_tmp = fresh_tmpdir(0o777)
+        os.chmod(nobody_tmp, 0o1777)
+        p = run(["--verify=tracepoints", "--format", "json", spec], nobody_tmp, binary=binary,
+                prefix=["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all"])
+        doc = json.loads(p.stdout) if p.stdout.startswith("{") else {}
+        check_eq(doc.get("verdict"), "PASS", f"unprivileged: the run passes ({p.stderr.strip()})")
+        check(doc.get("verify", {}).get("skipped"), f"unprivileged: verify says SKIP and why: {doc.get('verify')}")
+        cleanup(nobody_tmp)
 
 # Library specs without groups verify too.
 done = 0
