@@ -130,6 +130,7 @@ struct rp_verify {
 	uint64_t foreign;      /* syscalls between steps: the engine's own */
 	char first[200];       /* the first problem, for the report */
 	int tamper;            /* test hook, see src/exec/verify.c */
+	long exit_group_nr;
 	unsigned tamper_step;
 };
 

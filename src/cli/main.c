@@ -146,14 +146,6 @@ static int selected(const struct rp_program *prog, const char *filter)
 	return 0;
 }
 
-static int verify_unsupported(const struct rp_program *prog)
-{
-	for (unsigned i = 0; i < prog->step_count; i++)
-		if (prog->ops[i].kind == RP_OP_FORK || prog->ops[i].kind == RP_OP_THREADS)
-			return 1;
-	return 0;
-}
-
 /* Verdict of one spec, or -1 for a spec that could not be run (bad, or not isolable). */
 static void report_to(struct rp_reporter *const reps[2], const struct rp_report_context *ctx)
 {
@@ -199,12 +191,6 @@ static int run_one(const char *file, const struct options *o, struct rp_reporter
 	struct rp_exec_options exec = o->exec;
 	if (!o->isolate_set)
 		exec.isolate = prog->isolate;
-	if (exec.verify_ptrace && verify_unsupported(prog)) {
-		fprintf(stderr, "replay: %s: --verify=ptrace follows one process: a spec with process: "
-				"or threads: groups cannot be verified yet\n", file);
-		verdict = -1;
-		goto cleanup;
-	}
 	if (rp_execute(prog, &exec, &run) != 0) {
 		perror("replay: cannot start the run");
 	} else if (run.live->setup_errno) {

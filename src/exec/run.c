@@ -246,6 +246,8 @@ static unsigned run_fork(const struct rp_program *prog, unsigned i, struct rp_ro
 {
 	const struct rp_op *op = &prog->ops[i];
 	struct rp_row *row = &rows[i];
+	row->pid = self_pid;
+	row->tid = self_tid;
 	__atomic_store_n(&row->state, RP_ROW_STARTED, __ATOMIC_RELEASE);
 	uint64_t t0 = now_ns();
 	long r = syscall(op->nr, op->args[0], op->args[1], op->args[2], op->args[3], op->args[4],

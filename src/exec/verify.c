@@ -18,6 +18,13 @@
 #include <unistd.h>
 
 #include "replay/exec.h"
+#include "replay/tables.h"
+
+static long rp_exit_group_nr(void)
+{
+	const struct rp_syscall *sc = rp_syscall_by_name(rp_native_arch(), "exit_group");
+	return sc ? sc->nr : -1;
+}
 #include "supervise.h"
 
 /* A word the child wrote (load:), read from the child. */
@@ -39,7 +46,7 @@ static uint64_t peek(pid_t pid, const void *addr, unsigned width, int is_signed)
 
 /* The argument words step i must enter the kernel with, as the runner computes them. */
 static void expected_args(const struct rp_program *prog, const struct rp_run *run, unsigned i,
-			  uint64_t args[6])
+			  pid_t tid, uint64_t args[6])
 {
 	const struct rp_op *op = &prog->ops[i];
 	memcpy(args, op->args, sizeof(op->args));
@@ -54,9 +61,9 @@ static void expected_args(const struct rp_program *prog, const struct rp_run *ru
 		switch (f->kind) {
 		case RP_REF_FD: v = ok ? (uint64_t)src->ret : (uint64_t)-1; break;
 		case RP_REF_RET: v = (uint64_t)rp_row_raw(src); break;
-		case RP_REF_PID:
-		case RP_REF_TID: v = (uint64_t)(int64_t)run->pid; break;
-		default: v = ok ? peek(run->pid, f->from, f->from_width, f->from_signed) : (uint64_t)-1;
+		case RP_REF_PID: v = (uint64_t)(int64_t)run->rows[i].pid; break;
+		case RP_REF_TID: v = (uint64_t)(int64_t)run->rows[i].tid; break;
+		default: v = ok ? peek(tid, f->from, f->from_width, f->from_signed) : (uint64_t)-1;
 		}
 		args[(const uint64_t *)f->dst - lo] = v;
 	}
@@ -74,26 +81,47 @@ static void note(struct rp_verify *v, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void check_entry(const struct rp_program *prog, struct rp_run *run,
+/* Ops that are a syscall: calls, and process: groups' fork. */
+static int is_call(const struct rp_program *prog, unsigned i)
+{
+	return prog->ops[i].kind == RP_OP_CALL || prog->ops[i].kind == RP_OP_FORK;
+}
+
+/* The step thread `tid` is in: the one the run says is current, or else the
+ * STARTED call row it ran (rows carry the pid and tid of whoever runs them). */
+static int step_of(const struct rp_program *prog, const struct rp_run *run, pid_t tid)
+{
+	unsigned i = run->live->current;
+	if (i < run->count && run->rows[i].state == RP_ROW_STARTED && run->rows[i].tid == tid &&
+	    is_call(prog, i))
+		return (int)i;
+	for (unsigned k = 0; k < run->count; k++)
+		if (run->rows[k].state == RP_ROW_STARTED && run->rows[k].tid == tid && is_call(prog, k))
+			return (int)k;
+	return -1;
+}
+
+static void check_entry(const struct rp_program *prog, struct rp_run *run, pid_t tid,
 			const struct __ptrace_syscall_info *si)
 {
 	struct rp_verify *v = &run->verify;
-	unsigned i = run->live->current;
-	const struct rp_row *row = i < run->count ? &run->rows[i] : NULL;
-	int in_step = row && row->state == RP_ROW_STARTED && prog->ops[i].kind == RP_OP_CALL;
-	if (!in_step) {
-		/* Setup happens before the stop; reaping after `finished`. Anything between is ours. */
+	int i = step_of(prog, run, tid);
+	if (i < 0) {
+		/* Setup happens before the first stop and reaping after `finished`; a
+		 * process: child's own exit after its steps is its end, not a step. */
+		if (tid != run->pid && (long)si->entry.nr == v->exit_group_nr)
+			return;
 		if (v->window_open && !run->live->finished) {
 			v->foreign++;
-			note(v, "syscall %llu between steps (after step %u)", (unsigned long long)si->entry.nr,
-			     prog->info[i].number);
+			note(v, "syscall %llu in %d between steps", (unsigned long long)si->entry.nr,
+			     (int)tid);
 		}
 		return;
 	}
 	v->window_open = 1;
 	uint64_t want[6];
-	expected_args(prog, run, i, want);
-	if (v->tamper == 'a' && i == v->tamper_step)
+	expected_args(prog, run, (unsigned)i, tid, want);
+	if (v->tamper == 'a' && (unsigned)i == v->tamper_step)
 		want[0] ^= 1; /* a deliberately wrong expectation: the check must say so */
 	if ((long)si->entry.nr != prog->ops[i].nr) {
 		v->mismatches++;
@@ -120,17 +148,31 @@ int rp_verify_child(void)
 	return tamper && strcmp(tamper, "foreign") == 0;
 }
 
+#define TRACE_OPTIONS (PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL | PTRACE_O_TRACEFORK | \
+		       PTRACE_O_TRACECLONE)
+
+/* Workers started before the runner stopped itself: attach to each. */
+static void seize_workers(const struct rp_program *prog, struct rp_run *run)
+{
+	for (unsigned k = 0; k < prog->max_threads; k++) {
+		pid_t tid = run->live->worker_tids[k];
+		if (tid > 0 && ptrace(PTRACE_SEIZE, tid, NULL, TRACE_OPTIONS) == 0)
+			ptrace(PTRACE_INTERRUPT, tid, NULL, NULL);
+	}
+}
+
 void rp_verify_supervise(const struct rp_program *prog, struct rp_run *run)
 {
-	int status = 0, started = 0;
+	int status = 0, runner_status = 0, started = 0;
 	/* Test hooks proving the verifier can fail: REPLAY_VERIFY_TAMPER=args expects a
 	 * wrong first argument of the last step; =foreign makes the runner issue a call of
 	 * its own between two steps (see rp_verify_child). */
 	const char *tamper = getenv("REPLAY_VERIFY_TAMPER");
 	run->verify.tamper = tamper && strcmp(tamper, "args") == 0 ? 'a' : 0;
 	run->verify.tamper_step = prog->step_count ? prog->step_count - 1 : 0;
+	run->verify.exit_group_nr = rp_exit_group_nr();
 	for (;;) {
-		pid_t got = waitpid(run->pid, &status, __WALL);
+		pid_t got = waitpid(-1, &status, __WALL);
 		if (got < 0 && errno == EINTR) {
 			if (rp_interrupted()) {
 				run->interrupted = rp_interrupted();
@@ -139,24 +181,38 @@ void rp_verify_supervise(const struct rp_program *prog, struct rp_run *run)
 			}
 			continue;
 		}
-		if (got < 0 || WIFEXITED(status) || WIFSIGNALED(status))
+		if (got < 0)
 			break;
+		if (WIFEXITED(status) || WIFSIGNALED(status)) {
+			if (got == run->pid) {
+				runner_status = status;
+				break;
+			}
+			continue;
+		}
 		int sig = WSTOPSIG(status);
-		if (!started && sig == SIGSTOP) {
-			ptrace(PTRACE_SETOPTIONS, run->pid, NULL,
-			       PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL);
+		if (!started && got == run->pid && sig == SIGSTOP) {
+			ptrace(PTRACE_SETOPTIONS, run->pid, NULL, TRACE_OPTIONS);
+			seize_workers(prog, run);
 			started = 1;
 			sig = 0;
 		} else if (sig == (SIGTRAP | 0x80)) {
 			struct __ptrace_syscall_info si;
-			if (ptrace(PTRACE_GET_SYSCALL_INFO, run->pid, sizeof(si), &si) > 0 &&
+			if (ptrace(PTRACE_GET_SYSCALL_INFO, got, sizeof(si), &si) > 0 &&
 			    si.op == PTRACE_SYSCALL_INFO_ENTRY)
-				check_entry(prog, run, &si);
+				check_entry(prog, run, got, &si);
 			sig = 0;
+		} else if (status >> 16) {
+			sig = 0; /* fork, clone or interrupt events: nothing to deliver */
+		} else if (sig == SIGSTOP && got != run->pid) {
+			sig = 0; /* a new child's first stop */
 		}
-		ptrace(PTRACE_SYSCALL, run->pid, NULL, sig);
+		ptrace(PTRACE_SYSCALL, got, NULL, sig);
 	}
 	kill(-run->pid, SIGKILL);
+	while (waitpid(-1, NULL, __WALL | WNOHANG) > 0)
+		;
+	status = runner_status;
 	run->verify.enabled = 1;
 	run->verify.mode = "ptrace";
 	if (WIFSIGNALED(status))
