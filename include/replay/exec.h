@@ -105,6 +105,8 @@ struct rp_exec_options {
 	int verify_ptrace;        /* --verify=ptrace */
 	int verify_tracepoints;   /* --verify=tracepoints */
 	int events;               /* keep struct rp_event per step (--events) */
+	void (*tick)(void *arg);  /* called by the supervisor as the run goes (20 ms) */
+	void *tick_arg;
 };
 
 /* Written by the child as it goes, read by the parent (shared memory). */

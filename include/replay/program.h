@@ -41,7 +41,7 @@ struct rp_fixup {
 /* A pointer slot that receives the absolute path of a sandbox entry. */
 struct rp_path_reloc {
 	uint64_t *slot;  /* a pointer slot, or with copy_size a char array */
-	const char *rel; /* "." is the sandbox itself */
+	const char *rel; /* "." is the sandbox itself; NULL: the run id string */
 	uint32_t copy_size; /* chars: copy the path in (NUL-padded) instead of pointing at it */
 };
 
@@ -153,6 +153,7 @@ struct rp_program {
 	unsigned max_threads; /* worker threads the largest threads: group needs */
 	unsigned isolate; /* RP_ISOLATE_* the spec asks for */
 	const struct rp_needs_c *needs; /* the spec's, or NULL */
+	const char *run_id;  /* set before binding: what {run_id: ~} points at */
 	const char *const *tags;
 	unsigned tag_count;
 	struct rp_arena arena;

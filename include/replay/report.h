@@ -69,8 +69,16 @@ void rp_environment_json(FILE *out, const struct rp_environment *e);
 /* src/report/expectations.c: one JSON line per spec: per process, each
  * syscalls:sys_enter_/sys_exit_ tracepoint and the least times it fires. */
 void rp_write_expectations(FILE *out, const struct rp_report_context *ctx);
-/* src/report/events.c: one JSON line per executed step (see --events). */
-void rp_write_events(FILE *out, const struct rp_report_context *ctx, const char *run_id);
+/* src/report/events.c: one JSON line per executed step (see --events),
+ * written while the spec runs. */
+struct rp_event_stream {
+	FILE *out;
+	const struct rp_program *prog;
+	const struct rp_run *run;
+	const char *run_id;
+	uint64_t *emitted; /* per step: calls already written */
+};
+void rp_events_flush(struct rp_event_stream *s, int final);
 
 /* src/report/formats.c: a whole run's report, spec by spec. */
 struct rp_reporter;

@@ -85,6 +85,7 @@ struct rp_value {
 	struct rp_load *load;
 	char *pid;
 	char *tid;
+	char *run_id;
 	struct rp_array *array;
 	struct rp_chars *chars;
 	/* struct fields only */

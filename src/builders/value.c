@@ -17,6 +17,7 @@
 enum builder {
 	B_INT, B_CONST, B_FLAGS, B_CSTRING, B_PATH, B_TEMPFILE, B_FD, B_RET, B_NULL,
 	B_BUFFER, B_STRUCT, B_BYTES, B_SIZEOF, B_REF, B_LOAD, B_PID, B_TID, B_ARRAY, B_CHARS,
+	B_RUN_ID,
 	B_U8, B_U16, B_U32, B_U64, B_I8, B_I16, B_I32, B_I64,
 	B_COUNT
 };
@@ -46,6 +47,7 @@ static const struct builder_key {
 	[B_TID] = {"tid", offsetof(struct rp_value, tid), RP_ARG_SELF, 0},
 	[B_ARRAY] = {"array", offsetof(struct rp_value, array), RP_ARG_OBJECT, 8},
 	[B_CHARS] = {"chars", offsetof(struct rp_value, chars), RP_ARG_OBJECT, 8},
+	[B_RUN_ID] = {"run_id", offsetof(struct rp_value, run_id), RP_ARG_CSTRING, 8},
 	[B_U8] = {"u8", offsetof(struct rp_value, u8), RP_ARG_INT, 1},
 	[B_U16] = {"u16", offsetof(struct rp_value, u16), RP_ARG_INT, 2},
 	[B_U32] = {"u32", offsetof(struct rp_value, u32), RP_ARG_INT, 4},
@@ -82,7 +84,7 @@ static int which_builder(struct rp_build *b, const struct rp_value *v)
 		return found;
 	if (count == 0)
 		rp_error(b, "value has no builder key (one of int, const, flags, cstring, path, "
-			    "tempfile, fd, ret, null, buffer, struct, bytes, sizeof, ref, load, pid, tid, array, chars)");
+			    "tempfile, fd, ret, null, buffer, struct, bytes, sizeof, ref, load, pid, tid, array, chars, run_id)");
 	else
 		rp_error(b, "value has %d builder keys (%s); give exactly one", count, keys);
 	return -1;
@@ -281,6 +283,10 @@ static int pointer_builder(struct rp_build *b, const struct rp_value *v, enum bu
 		mark = rp_path_mark(b);
 		rc = rp_build_aggregate(b, v, slot, text);
 		break;
+	case B_RUN_ID: /* bound with the sandbox: the run's nonce, as a C string */
+		rp_add_reloc(b, slot, NULL);
+		*text = "run_id";
+		break;
 	case B_REF:
 		rc = rp_object_ref(b, v->ref, slot);
 		*text = rp_text(b, "&%s", v->ref);
@@ -390,7 +396,8 @@ static int scalar_builder(struct rp_build *b, const struct rp_value *v, enum bui
 static int is_pointer_builder(enum builder k)
 {
 	return k == B_CSTRING || k == B_PATH || k == B_TEMPFILE || k == B_NULL || k == B_BUFFER ||
-	       k == B_STRUCT || k == B_BYTES || k == B_REF || k == B_ARRAY || k == B_CHARS;
+	       k == B_STRUCT || k == B_BYTES || k == B_REF || k == B_ARRAY || k == B_CHARS ||
+	       k == B_RUN_ID;
 }
 
 /* What lies behind a pointer argument, for the event record (size, or a C string). */
@@ -404,6 +411,7 @@ static uint32_t pointed_bytes(struct rp_build *b, const struct rp_value *v, enum
 	case B_CSTRING:
 	case B_PATH:
 	case B_TEMPFILE:
+	case B_RUN_ID:
 		size = RP_ARG_STRING;
 		break;
 	case B_REF:

@@ -147,6 +147,11 @@ static int selected(const struct rp_program *prog, const char *filter)
 }
 
 /* Verdict of one spec, or -1 for a spec that could not be run (bad, or not isolable). */
+static void events_tick(void *arg)
+{
+	rp_events_flush(arg, 0);
+}
+
 static void report_to(struct rp_reporter *const reps[2], const struct rp_report_context *ctx)
 {
 	for (int i = 0; i < 2; i++)
@@ -184,6 +189,7 @@ static int run_one(const char *file, const struct options *o, struct rp_reporter
 	if (rp_sandbox_create(&sb, sb_name, &prog->sandbox) != 0)
 		goto out;
 	struct rp_run run = {0};
+	prog->run_id = env->run_id;
 	if (rp_program_bind_sandbox(prog, sb.path) != 0) {
 		verdict = -1;
 		goto cleanup;
@@ -191,6 +197,13 @@ static int run_one(const char *file, const struct options *o, struct rp_reporter
 	struct rp_exec_options exec = o->exec;
 	if (!o->isolate_set)
 		exec.isolate = prog->isolate;
+	/* --events: lines are written while the spec runs, from the shared rows. */
+	struct rp_event_stream stream = {o->events, prog, &run, env->run_id, NULL};
+	if (o->events) {
+		stream.emitted = calloc(prog->step_count + 1, sizeof(uint64_t));
+		exec.tick = events_tick;
+		exec.tick_arg = &stream;
+	}
 	if (rp_execute(prog, &exec, &run) != 0) {
 		perror("replay: cannot start the run");
 	} else if (run.live->setup_errno) {
@@ -211,12 +224,13 @@ static int run_one(const char *file, const struct options *o, struct rp_reporter
 		if (o->expectations)
 			rp_write_expectations(o->expectations, &ctx);
 		if (o->events)
-			rp_write_events(o->events, &ctx, env->run_id);
+			rp_events_flush(&stream, 1);
 		verdict = (int)j.verdict;
 		*interrupted = run.interrupted;
 		rp_judgement_free(&j);
 	}
 	rp_run_free(&run);
+	free(stream.emitted);
 cleanup:
 	if (o->keep_sandbox)
 		fprintf(stderr, "replay: sandbox kept at %s\n", sb.path);

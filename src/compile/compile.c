@@ -1017,6 +1017,12 @@ int rp_program_bind_sandbox(struct rp_program *prog, const char *dir)
 	int rc = 0;
 	for (unsigned i = 0; i < prog->reloc_count; i++) {
 		const struct rp_path_reloc *r = &prog->relocs[i];
+		if (!r->rel) { /* run_id: a C string of the run's nonce */
+			uint64_t ptr = (uint64_t)(uintptr_t)rp_arena_strdup(&prog->arena,
+									   prog->run_id ? prog->run_id : "");
+			memcpy(r->slot, &ptr, sizeof(ptr));
+			continue;
+		}
 		char *abs = strcmp(r->rel, ".") == 0 ? rp_arena_strdup(&prog->arena, dir)
 						     : rp_arena_printf(&prog->arena, "%s/%s", dir, r->rel);
 		if (r->copy_size) {

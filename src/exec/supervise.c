@@ -143,6 +143,8 @@ void rp_supervise(const struct rp_program *prog, struct rp_run *run,
 			kill(run->pid, SIGKILL);
 			continue; /* now a blocking wait */
 		}
+		if (opt->tick)
+			opt->tick(opt->tick_arg);
 		wait_tick(pidfd);
 	}
 	if (pidfd >= 0)

@@ -102,6 +102,7 @@ static const cyaml_schema_field_t value_fields[] = {
 	CYAML_FIELD_MAPPING_PTR("load", OPT, struct rp_value, load, load_fields),
 	STR("pid", struct rp_value, pid),
 	STR("tid", struct rp_value, tid),
+	STR("run_id", struct rp_value, run_id),
 	CYAML_FIELD_MAPPING_PTR("array", OPT, struct rp_value, array, array_fields),
 	CYAML_FIELD_MAPPING_PTR("chars", OPT, struct rp_value, chars, chars_fields),
 	STR("type", struct rp_value, type),

@@ -45,5 +45,38 @@ check(all(e["exit_ns"] >= e["enter_ns"] > 0 for e in evs if e["ret"] is not None
 fsconfig = next(e for e in evs if e["syscall"] == "fsconfig")
 check_eq(int(fsconfig["args"][0], 16), fsopen["ret"], "fsconfig's first word is fsopen's fd")
 check_eq(fsopen["ret"], 3, "steps start from fds 0-2 only: fsopen gets fd 3 even with --events open")
+# Lines are written while the spec runs: the first step's line is in the file
+# while a later loop still goes on; a looping step gets a line per new round.
+import subprocess
+import time
+from lib import REPLAY
+spec = write_spec(tmp, "long.yaml", """name: long
+steps:
+  - {id: first, call: getpid}
+  - loop: {duration: 1.2, pause: 0.3, steps: [{call: getppid}]}
+""")
+stream = os.path.join(tmp, "stream.jsonl")
+proc = subprocess.Popen([REPLAY, "--events", stream, spec], stdout=subprocess.DEVNULL,
+                        env=dict(os.environ, TMPDIR=tmp))
+time.sleep(0.5)
+with open(stream) as f:
+    early = [json.loads(l) for l in f]
+check(proc.poll() is None, "the spec is still running")
+check(any(e["syscall"] == "getpid" for e in early), f"getpid's line was written meanwhile: {len(early)} lines")
+proc.wait(timeout=10)
+with open(stream) as f:
+    final = [json.loads(l) for l in f]
+loops = [e for e in final if e["syscall"] == "getppid"]
+check(len(loops) >= 2, f"the looping step got a line per new round seen ({len(loops)})")
+check_eq([e["count"] for e in loops], sorted(e["count"] for e in loops), "with growing counts")
+
+# {run_id: ~} passes the run id itself to the kernel.
+spec = write_spec(tmp, "rid.yaml", "name: rid\nsteps: [{call: write, args: [{int: -1}, {run_id: ~}, {int: 16}]}]\n")
+ids = os.path.join(tmp, "rid.jsonl")
+p, _ = strace_run(["--events", ids, spec], tmp, extra=["-e", "trace=write", "-s", "64"])
+with open(ids) as f:
+    ev = json.loads(f.readline())
+check_eq(ev["data"][1], {"text": ev["run_id"], "truncated": False}, "run_id builder: the run's nonce")
+
 cleanup(tmp)
 finish()
