@@ -172,8 +172,9 @@ struct rp_reporter *rp_reporter_new(const char *format, FILE *out, int many,
 		fputs("}\n", out);
 		break;
 	case F_TAP:
-		fprintf(out, "TAP version 14\n# replay %s on %s, Linux %s, uid %u\n", env->version,
-			env->arch, env->kernel, env->uid);
+		fprintf(out, "TAP version 14\n# replay %s, run %s, on %s, Linux %s, %s, uid %u, "
+			     "capabilities %016llx\n",
+			env->version, env->run_id, env->arch, env->kernel, env->libc, env->uid, env->caps);
 		break;
 	case F_JUNIT:
 		fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"replay\">\n", out);
@@ -302,8 +303,9 @@ static void junit_spec(struct rp_reporter *r, const struct rp_report_context *c)
 		     "      <property name=\"uid\" value=\"%u\"/>\n"
 		     "      <property name=\"libc\" value=\"%s\"/>\n"
 		     "      <property name=\"capabilities\" value=\"%016llx\"/>\n"
-		     "      <property name=\"replay\" value=\"%s\"/>\n    </properties>\n",
-		r->env->arch, r->env->uid, r->env->libc, r->env->caps, r->env->version);
+		     "      <property name=\"replay\" value=\"%s\"/>\n"
+		     "      <property name=\"run_id\" value=\"%s\"/>\n    </properties>\n",
+		r->env->arch, r->env->uid, r->env->libc, r->env->caps, r->env->version, r->env->run_id);
 	if (c->skipped) {
 		fputs("    <testcase name=\"spec\" classname=\"", out);
 		xml_str(out, c->prog->name);
