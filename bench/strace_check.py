@@ -58,7 +58,9 @@ def mount_window(*cmd):
     last = max((i for i, l in enumerate(mine) if re.match(r"(listns|syscall_0x1d6)\(", l)), default=-1)
     out = []
     for l in mine[:last + 1]:
-        l = re.sub(r'"[^"]*/(?:replay|bench)-mountfs-management-[A-Za-z0-9]{6}', '"<dir>', l)
+        # replay's sandbox names carry the run id: replay-NAME-RUNID8-XXXXXX
+        l = re.sub(r'"[^"]*/(?:replay|bench)-mountfs-management-(?:[0-9a-f]{8}-)?[A-Za-z0-9]{6}',
+                   '"<dir>', l)
         l = re.sub(r"0x[0-9a-f]{8,}", "<ptr>", l)
         out.append(re.sub(r"\s+=", " =", l))
     return rc, out, err
