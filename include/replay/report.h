@@ -47,6 +47,8 @@ const char *rp_row_result(const struct rp_row *row, char *buf, size_t size);
 
 void rp_report_table(FILE *out, const struct rp_report_context *ctx);
 void rp_report_json(FILE *out, const struct rp_report_context *ctx);
+/* A JSON string literal of s (null for NULL), escaped. */
+void rp_json_string(FILE *out, const char *s);
 
 /* What a run was made on: in every machine-readable report. */
 struct rp_environment {

@@ -166,6 +166,19 @@ static inline void call_once(const struct rp_program *prog, unsigned i, const st
 
 static struct rp_event *events; /* --events: the shared event area, or NULL */
 
+/* A step begins: any process or thread of the run says which, and since
+ * when; the supervisor only needs that, and to see calls keep returning. */
+static inline uint64_t enter_step(unsigned i, struct rp_row *row, struct rp_live *live)
+{
+	uint64_t t0 = now_ns();
+	live->current = i;
+	live->started_ns = t0;
+	row->pid = self_pid;
+	row->tid = self_tid;
+	row->state = RP_ROW_STARTED;
+	return t0;
+}
+
 /* The call's arguments and what their pointers point at, as the kernel gets them. */
 static inline void capture(const struct rp_program *prog, unsigned i, struct rp_event *ev)
 {
@@ -216,14 +229,7 @@ static void run_step(const struct rp_program *prog, unsigned i, struct rp_row *r
 	const struct rp_op *op = &prog->ops[i];
 	if (events)
 		capture(prog, i, &events[i]);
-	uint64_t t0 = now_ns();
-	/* Any process or thread of the run: the supervisor only needs to see that
-	 * calls keep returning, and which step is in the kernel. */
-	live->current = i;
-	live->started_ns = t0;
-	row->pid = self_pid;
-	row->tid = self_tid;
-	row->state = RP_ROW_STARTED;
+	uint64_t t0 = enter_step(i, row, live);
 	if (op->repeat == 1 && !st) {
 		call_once(prog, i, op, row, NULL, live, 0);
 	} else {
@@ -347,12 +353,7 @@ static unsigned run_threads(const struct rp_program *prog, unsigned i, struct rp
 {
 	const struct rp_op *op = &prog->ops[i];
 	struct rp_row *row = &rows[i];
-	uint64_t t0 = now_ns();
-	live->current = i;
-	live->started_ns = t0;
-	row->pid = self_pid;
-	row->tid = self_tid;
-	row->state = RP_ROW_STARTED;
+	uint64_t t0 = enter_step(i, row, live);
 	__atomic_store_n(&workers_done, 0, __ATOMIC_RELEASE);
 	for (uint32_t k = 0; k < op->args[0]; k++)
 		__atomic_store_n(&workers[k].start, (uint32_t)(i + 1 + k * op->args[1]),

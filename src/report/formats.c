@@ -41,31 +41,16 @@ void rp_environment(struct rp_environment *e, const char *version)
 		fclose(f);
 }
 
-static void json_str(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
-}
-
 void rp_environment_json(FILE *out, const struct rp_environment *e)
 {
 	fputs("{\"kernel\": ", out);
-	json_str(out, e->kernel);
+	rp_json_string(out, e->kernel);
 	fputs(", \"arch\": ", out);
-	json_str(out, e->arch);
+	rp_json_string(out, e->arch);
 	fputs(", \"libc\": ", out);
-	json_str(out, e->libc);
+	rp_json_string(out, e->libc);
 	fprintf(out, ", \"uid\": %u, \"capabilities\": \"%016llx\", \"replay\": ", e->uid, e->caps);
-	json_str(out, e->version);
+	rp_json_string(out, e->version);
 	fprintf(out, ", \"run_id\": \"%s\"", e->run_id);
 	fputc('}', out);
 }
@@ -197,20 +182,20 @@ static void jsonl_spec(struct rp_reporter *r, const struct rp_report_context *c)
 		static const char *const words[] = {"ok", "failed", "skipped", "broken"};
 		enum outcome o = step_outcome(c, i, why, sizeof(why));
 		fputs("{\"type\": \"step\", \"spec\": ", out);
-		json_str(out, c->prog->name);
+		rp_json_string(out, c->prog->name);
 		fprintf(out, ", \"index\": %u, \"id\": ", info->number);
 		if (info->id)
-			json_str(out, info->id);
+			rp_json_string(out, info->id);
 		else
 			fputs("null", out);
 		fputs(", \"call\": ", out);
-		json_str(out, info->call);
+		rp_json_string(out, info->call);
 		fprintf(out, ", \"nr\": %ld, \"pid\": %d, \"tid\": %d, \"outcome\": \"%s\"", c->prog->ops[i].nr,
 			(int)row->pid, (int)row->tid, words[o]);
 		if (row->state == RP_ROW_DONE) {
 			fprintf(out, ", \"ret\": %lld, \"errno\": ", (long long)row->ret);
 			if (row->err)
-				json_str(out, rp_errno_name(row->err));
+				rp_json_string(out, rp_errno_name(row->err));
 			else
 				fputs("null", out);
 			fprintf(out, ", \"count\": %llu, \"time_ns\": %llu", (unsigned long long)row->count,
@@ -218,18 +203,18 @@ static void jsonl_spec(struct rp_reporter *r, const struct rp_report_context *c)
 		}
 		if (why[0]) {
 			fputs(", \"reason\": ", out);
-			json_str(out, why);
+			rp_json_string(out, why);
 		}
 		fputs("}\n", out);
 	}
 	fputs("{\"type\": \"spec\", \"spec\": ", out);
-	json_str(out, c->prog->name);
+	rp_json_string(out, c->prog->name);
 	fputs(", \"file\": ", out);
-	json_str(out, c->spec_file);
+	rp_json_string(out, c->spec_file);
 	fprintf(out, ", \"verdict\": \"%s\"", c->skipped ? "SKIP" : rp_verdict_word(c->judgement->verdict));
 	if (c->skipped) {
 		fputs(", \"reason\": ", out);
-		json_str(out, c->skipped);
+		rp_json_string(out, c->skipped);
 	}
 	fputs("}\n", out);
 }

@@ -6,7 +6,7 @@
 #include "replay/report.h"
 #include "replay/tables.h"
 
-static void json_string(FILE *out, const char *s)
+void rp_json_string(FILE *out, const char *s)
 {
 	if (!s) {
 		fputs("null", out);
@@ -77,13 +77,13 @@ static void step_json(FILE *out, const struct rp_report_context *c, unsigned i)
 	fprintf(out, "    {\"index\": %u, \"kind\": \"%s\", \"depth\": %u, \"pid\": %d, "
 		     "\"tid\": %d, \"id\": ",
 		info->number, kinds[c->prog->ops[i].kind], info->depth, (int)row->pid, (int)row->tid);
-	json_string(out, info->id);
+	rp_json_string(out, info->id);
 	fputs(", \"call\": ", out);
-	json_string(out, info->call);
+	rp_json_string(out, info->call);
 	fprintf(out, ", \"nr\": %ld, \"status\": \"%s\"", c->prog->ops[i].nr, state_word(info, row, c->run->signal));
 	if (row->state == RP_ROW_DONE) {
 		fprintf(out, ", \"ret\": %lld, \"errno\": ", (long long)row->ret);
-		json_string(out, row->err ? rp_errno_name(row->err) : NULL);
+		rp_json_string(out, row->err ? rp_errno_name(row->err) : NULL);
 		fprintf(out, ", \"errno_number\": %d, \"time_ns\": %llu, \"count\": %llu, "
 			     "\"failures\": %llu, \"unmet\": %llu", row->err,
 			(unsigned long long)row->ns, (unsigned long long)row->count,
@@ -100,47 +100,43 @@ static void step_json(FILE *out, const struct rp_report_context *c, unsigned i)
 	}
 	if (info->skipped_because || (row->state == RP_ROW_UNAVAILABLE && info->unavailable)) {
 		fputs(", \"reason\": ", out);
-		json_string(out, info->skipped_because ? info->skipped_because : info->unavailable);
+		rp_json_string(out, info->skipped_because ? info->skipped_because : info->unavailable);
 	}
 	fprintf(out, ", \"expectation_met\": %s}", c->judgement->met[i] ? "true" : "false");
+}
+
+/* What every spec report starts with, run or skipped. */
+static void header(FILE *out, const struct rp_report_context *c)
+{
+	fputs("{\n  \"spec\": ", out);
+	rp_json_string(out, c->prog->name);
+	fputs(",\n  \"file\": ", out);
+	rp_json_string(out, c->spec_file);
+	fputs(",\n  \"arch\": ", out);
+	rp_json_string(out, c->prog->arch);
+	if (c->env) {
+		fputs(",\n  \"environment\": ", out);
+		rp_environment_json(out, c->env);
+	}
+	fprintf(out, ",\n  \"uid\": %u,\n  \"sandbox\": ", (unsigned)getuid());
+	rp_json_string(out, c->sandbox ? c->sandbox : "");
 }
 
 void rp_report_json(FILE *out, const struct rp_report_context *c)
 {
 	const struct rp_program *p = c->prog;
 	const struct rp_judgement *j = c->judgement;
+	header(out, c);
 	if (c->skipped) { /* nothing ran: no steps, zero counts, the reason */
-		fputs("{\n  \"spec\": ", out);
-		json_string(out, p->name);
-		fputs(",\n  \"file\": ", out);
-		json_string(out, c->spec_file);
-		fputs(",\n  \"arch\": ", out);
-		json_string(out, p->arch);
-		if (c->env) {
-			fputs(",\n  \"environment\": ", out);
-			rp_environment_json(out, c->env);
-		}
-		fprintf(out, ",\n  \"uid\": %u,\n  \"sandbox\": \"\",\n  \"steps\": [],\n"
+		fprintf(out, ",\n  \"steps\": [],\n"
 			     "  \"summary\": {\"steps\": 0, \"ok\": 0, \"failed\": 0, \"skipped\": 0, "
 			     "\"unavailable\": 0, \"not_run\": 0, \"unmet\": 0, \"syscall_time_ns\": 0, "
 			     "\"signal\": 0, \"exit_status\": 0, \"interrupted\": 0, \"timed_out\": false},\n"
-			     "  \"reason\": ", (unsigned)getuid());
-		json_string(out, c->skipped);
+			     "  \"reason\": ");
+		rp_json_string(out, c->skipped);
 		fputs(",\n  \"verdict\": \"SKIP\"\n}\n", out);
 		return;
 	}
-	fputs("{\n  \"spec\": ", out);
-	json_string(out, p->name);
-	fputs(",\n  \"file\": ", out);
-	json_string(out, c->spec_file);
-	fputs(",\n  \"arch\": ", out);
-	json_string(out, p->arch);
-	if (c->env) {
-		fputs(",\n  \"environment\": ", out);
-		rp_environment_json(out, c->env);
-	}
-	fprintf(out, ",\n  \"uid\": %u,\n  \"sandbox\": ", (unsigned)getuid());
-	json_string(out, c->sandbox);
 	fputs(",\n  \"steps\": [\n", out);
 	int first = 1;
 	for (unsigned i = 0; i < p->step_count; i++) {
@@ -163,7 +159,7 @@ void rp_report_json(FILE *out, const struct rp_report_context *c)
 		fprintf(out, "  \"verify\": {\"mode\": \"%s\", ", c->run->verify.mode);
 		if (c->run->verify.skipped[0]) {
 			fputs("\"skipped\": ", out);
-			json_string(out, c->run->verify.skipped);
+			rp_json_string(out, c->run->verify.skipped);
 			fputs(", ", out);
 		}
 		fprintf(out, "\"checked\": %llu, \"mismatches\": %llu, "
@@ -171,7 +167,7 @@ void rp_report_json(FILE *out, const struct rp_report_context *c)
 			(unsigned long long)c->run->verify.checked,
 			(unsigned long long)c->run->verify.mismatches,
 			(unsigned long long)c->run->verify.foreign);
-		json_string(out, c->run->verify.first[0] ? c->run->verify.first : NULL);
+		rp_json_string(out, c->run->verify.first[0] ? c->run->verify.first : NULL);
 		fputs("},\n", out);
 	}
 	fprintf(out, "  \"verdict\": \"%s\"\n}\n", rp_verdict_word(j->verdict));
