@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fnmatch.h>
 #include <getopt.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,6 +198,12 @@ static int run_one(const char *file, const struct options *o, struct rp_reporter
 	struct rp_exec_options exec = o->exec;
 	if (!o->isolate_set)
 		exec.isolate = prog->isolate;
+	if ((exec.isolate & RP_ISOLATE_PID) && (exec.verify_ptrace || exec.verify_tracepoints)) {
+		fprintf(stderr, "replay: %s: --verify cannot follow a run in a new pid namespace; "
+				"drop pid from --isolate or isolate:\n", file);
+		verdict = -1;
+		goto cleanup;
+	}
 	/* --events: lines are written while the spec runs, from the shared rows. */
 	struct rp_event_stream stream = {o->events, prog, &run, env->run_id, NULL};
 	if (o->events) {
@@ -280,8 +287,12 @@ static int collect(struct spec_list *l, const char *path, int depth)
 		char child[4096];
 		snprintf(child, sizeof(child), "%s/%s", path, names[i]->d_name);
 		struct stat cst;
-		int is_dir = names[i]->d_name[0] != '.' && stat(child, &cst) == 0 && S_ISDIR(cst.st_mode);
-		if ((is_dir && depth < 32) || (!is_dir && is_spec_name(names[i]->d_name)))
+		/* lstat: a symlinked directory is not followed (no loops); only regular
+		 * files are specs (a FIFO named x.yaml would block the run). */
+		int ok = names[i]->d_name[0] != '.' && lstat(child, &cst) == 0;
+		int is_dir = ok && S_ISDIR(cst.st_mode);
+		int is_file = ok && S_ISREG(cst.st_mode);
+		if ((is_dir && depth < 32) || (is_file && is_spec_name(names[i]->d_name)))
 			if (collect(l, child, depth + 1) != 0)
 				rc = -1;
 		free(names[i]);
@@ -351,8 +362,18 @@ static int run_specs(int argc, char **argv, const struct options *o)
 	for (int i = 0; i < 2; i++)
 		if (reps[i])
 			rp_reporter_end(reps[i], &sum);
-	if (file_out)
-		fclose(file_out);
+	/* A report that could not be written is a failed run, not a quiet one. */
+	FILE *outs[] = {stdout, file_out, o->events, o->expectations};
+	const char *names[] = {"standard output", o->output, "--events file", "--expectations file"};
+	for (int i = 0; i < 4; i++)
+		if (outs[i] && (fflush(outs[i]) != 0 || ferror(outs[i]))) {
+			fprintf(stderr, "replay: cannot write the %s: %s\n", names[i],
+				errno ? strerror(errno) : "write error");
+			if (status == EXIT_PASS)
+				status = EXIT_FAIL;
+		}
+	if (file_out && fclose(file_out) != 0 && status == EXIT_PASS)
+		status = EXIT_FAIL;
 	free_list(&list);
 	return status;
 }
@@ -425,6 +446,9 @@ static int parse_seconds(const char *text, uint64_t *ns)
 
 int main(int argc, char **argv)
 {
+	/* A closed pipe (replay ... | head) must not kill replay before its cleanup:
+	 * writes fail instead, and the steps' process gets SIG_DFL back. */
+	signal(SIGPIPE, SIG_IGN);
 	struct options o = {.format = "table", .arch = rp_native_arch()};
 	o.exec.step_timeout_ns = 5000000000ull;
 	static const struct option longopts[] = {
@@ -440,7 +464,9 @@ int main(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	int c;
-	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	/* Options may come anywhere (getopt permutes): `replay a.yaml --format json`
+	 * must not run a.yaml and then fail on "--format". */
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f': o.format = optarg; break;
 		case 'a': o.arch = optarg; break;
@@ -513,16 +539,8 @@ int main(int argc, char **argv)
 	}
 	const char *cmd = optind < argc ? argv[optind] : NULL;
 	int sub = cmd && (strcmp(cmd, "check") == 0 || strcmp(cmd, "syscalls") == 0);
-	if (sub) {
+	if (sub)
 		optind++;
-		while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1)
-			if (c == 'a')
-				o.arch = optarg;
-			else if (c != 'f') {
-				usage(stderr);
-				return EXIT_USAGE;
-			}
-	}
 	if (rp_format_known(o.format) < 0) {
 		fprintf(stderr, "replay: unknown format '%s' (table, json, jsonl, tap, junit)\n", o.format);
 		return EXIT_USAGE;

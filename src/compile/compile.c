@@ -986,6 +986,11 @@ struct rp_program *rp_compile(const struct rp_spec *spec, const struct rp_compil
 	rp_names_init(&b->step_ids, prog->step_count);
 	rp_names_init(&b->object_names, 16);
 	unsigned errors_before = diags->errors;
+	if (!spec->name[0]) {
+		size_t mark = rp_path_push(b, "name");
+		rp_error(b, "the spec's name is empty; reports and sandboxes are named after it");
+		rp_path_pop(b, mark);
+	}
 	plan_sandbox(b);
 	check_isolation(b);
 	if (spec->needs)

@@ -48,6 +48,7 @@ void rp_child_signals(void)
 {
 	for (int i = 0; i < 3; i++)
 		signal(forwarded[i], SIG_DFL);
+	signal(SIGPIPE, SIG_DFL); /* replay ignores it; the steps get the default */
 }
 
 static uint64_t now_ns(void)

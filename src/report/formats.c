@@ -219,15 +219,29 @@ static void jsonl_spec(struct rp_reporter *r, const struct rp_report_context *c)
 	fputs("}\n", out);
 }
 
+/* A TAP description: '#' would start a directive (TODO hides a failure), so escape it. */
+static void tap_text(FILE *out, const char *s)
+{
+	for (; s && *s; s++) {
+		if (*s == '#' || *s == '\\')
+			fputc('\\', out);
+		fputc(*s == '\n' ? ' ' : *s, out);
+	}
+}
+
 static void tap_spec(struct rp_reporter *r, const struct rp_report_context *c)
 {
 	FILE *out = r->out;
 	unsigned n = ++r->specs;
 	if (c->skipped) {
-		fprintf(out, "ok %u - %s # SKIP %s\n", n, c->prog->name, c->skipped);
+		fprintf(out, "ok %u - ", n);
+		tap_text(out, c->prog->name);
+		fprintf(out, " # SKIP %s\n", c->skipped);
 		return;
 	}
-	fprintf(out, "# Subtest: %s\n", c->prog->name);
+	fputs("# Subtest: ", out);
+	tap_text(out, c->prog->name);
+	fputc('\n', out);
 	unsigned points = 0;
 	for (unsigned i = 0; i < c->prog->step_count; i++) {
 		const struct rp_step_info *info = &c->prog->info[i];
@@ -236,8 +250,12 @@ static void tap_spec(struct rp_reporter *r, const struct rp_report_context *c)
 		char why[200];
 		enum outcome o = step_outcome(c, i, why, sizeof(why));
 		points++;
-		fprintf(out, "    %s %u - %s%s%s", o == STEP_OK || o == STEP_SKIPPED ? "ok" : "not ok",
-			points, info->call, info->id ? " " : "", info->id ? info->id : "");
+		fprintf(out, "    %s %u - %s", o == STEP_OK || o == STEP_SKIPPED ? "ok" : "not ok", points,
+			info->call);
+		if (info->id) {
+			fputc(' ', out);
+			tap_text(out, info->id);
+		}
 		if (o == STEP_SKIPPED)
 			fprintf(out, " # SKIP %s", why);
 		fputc('\n', out);
@@ -252,7 +270,9 @@ static void tap_spec(struct rp_reporter *r, const struct rp_report_context *c)
 	}
 	fprintf(out, "    1..%u\n", points);
 	int ok = c->judgement->verdict == RP_PASS;
-	fprintf(out, "%s %u - %s\n", ok ? "ok" : "not ok", n, c->prog->name);
+	fprintf(out, "%s %u - ", ok ? "ok" : "not ok", n);
+	tap_text(out, c->prog->name);
+	fputc('\n', out);
 	if (!ok)
 		fprintf(out, "  ---\n  message: \"%s\"\n  verdict: %s\n  ...\n",
 			c->judgement->verdict == RP_BROKEN ? "the run broke" : "an expectation was not met",

@@ -79,7 +79,9 @@ static int unmount_all(const char *dir)
 			n = MAX_MOUNTS;
 		qsort(points, (size_t)n, sizeof(points[0]), longest_first);
 		for (int i = 0; i < n; i++)
-			if (umount2(points[i], MNT_DETACH | UMOUNT_NOFOLLOW) != 0 && errno != EINVAL)
+			/* EINVAL/ENOENT: already gone with a mount above it */
+			if (umount2(points[i], MNT_DETACH | UMOUNT_NOFOLLOW) != 0 && errno != EINVAL &&
+			    errno != ENOENT)
 				fprintf(stderr, "replay: cleanup: umount %s: %s\n", points[i],
 					strerror(errno));
 	}

@@ -4,7 +4,7 @@
 usage: report.py [--order a,b,c] RESULTS_DIR OUT_DIR
 
 RESULTS_DIR holds, per kernel NAME, NAME.meta.json ({name, status, seconds,
-kernel}) and, when the run produced a report, NAME.json (replay --format json
+kernel, arch}; a "/" in NAME is "_" in the file name) and, when the run produced a report, NAME.json (replay --format json
 output for a directory: {environment, specs, summary}).  Writes
 OUT_DIR/matrix.json and OUT_DIR/matrix.md: a row per spec and step, a column
 per kernel, each cell the result word and errno; rows whose cells differ
@@ -27,18 +27,23 @@ def cell_of(step):
 
 
 def load(results, order):
-    names = []
+    # File stems use "_" for "/" (aarch64/bookworm -> aarch64_bookworm.meta.json);
+    # the column is the name inside the .meta.json.
+    stems = {}
     for f in sorted(os.listdir(results)):
         if f.endswith(".meta.json"):
-            names.append(f[: -len(".meta.json")])
+            stem = f[: -len(".meta.json")]
+            meta = json.load(open(os.path.join(results, f)))
+            stems[meta.get("name") or stem] = (stem, meta)
+    names = list(stems)
     if order:
         ranked = [n for n in order if n in names]
         names = ranked + [n for n in names if n not in ranked]
     kernels = []
     for n in names:
-        meta = json.load(open(os.path.join(results, n + ".meta.json")))
+        stem, meta = stems[n]
         rep = None
-        p = os.path.join(results, n + ".json")
+        p = os.path.join(results, stem + ".json")
         if meta.get("status") == "ok" and os.path.exists(p):
             try:
                 rep = json.load(open(p))
@@ -108,7 +113,7 @@ def main():
     names = [k[0] for k in kernels]
     cols = []
     for n, meta, rep in kernels:
-        cols.append({"name": n, "status": meta.get("status"),
+        cols.append({"name": n, "arch": meta.get("arch", "x86_64"), "status": meta.get("status"),
                      "kernel": (rep or {}).get("environment", {}).get("kernel") or meta.get("kernel"),
                      "package": meta.get("kernel"),
                      "seconds": meta.get("seconds"),

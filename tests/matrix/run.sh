@@ -5,10 +5,11 @@
 #   tests/matrix/run.sh [--jobs N] [--kernels LIST] [--timeout S] [--refresh]
 #
 # LIST is comma separated; names: host, bookworm, bullseye, trixie,
-# trixie-backports (default: all of them, host first). --jobs: VMs booted at once
-# (default 1; more than one per CPU makes timing-sensitive steps flaky).
-# Output: build-matrix/matrix.md and build-matrix/matrix.json.
-# See docs/matrix.md.
+# trixie-backports (x86_64, default: all of them, host first), and the same
+# suites as aarch64/NAME (arm64 kernel, qemu-system-aarch64, cross-built replay;
+# not in the default list). --jobs: VMs booted at once (default 1; more than one
+# per CPU makes timing-sensitive steps flaky).
+# Output: build-matrix/matrix.md and build-matrix/matrix.json. See docs/matrix.md.
 set -euo pipefail
 
 die() { echo "matrix: error: $*" >&2; exit 2; }
@@ -18,13 +19,17 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 OUT=${REPLAY_MATRIX_OUT:-$ROOT/build-matrix}
 CACHE=${REPLAY_MATRIX_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/replay-matrix}
 BUILD=${REPLAY_STATIC_BUILD:-$ROOT/build-static}
+BUILD_A64=${REPLAY_AARCH64_BUILD:-$ROOT/build-aarch64}
 SPECS=$ROOT/specs
 JOBS=1
 KERNELS=host,bullseye,bookworm,trixie,trixie-backports
 VM_TIMEOUT=120
+# pauth-impdef: -cpu max with a cheap pointer-authentication hash; the
+# architected QARMA one makes a TCG boot and run 13.6 s instead of 5 s.
+A64_CPU=${REPLAY_MATRIX_AARCH64_CPU:-max,pauth-impdef=on}
 REFRESH=0
 
-usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
     case $1 in
         --jobs) JOBS=${2:?--jobs needs a number}; shift 2 ;;
@@ -49,15 +54,24 @@ suites_for() { # kernel name -> "suite:archive ..."
         *) return 1 ;;
     esac
 }
+# Kernel names: SUITE (x86_64) or aarch64/SUITE.
+arch_of() { case $1 in aarch64/*) echo aarch64 ;; *) echo x86_64 ;; esac; }
+suite_of() { echo "${1#aarch64/}"; }
+debarch_of() { case $(arch_of "$1") in aarch64) echo arm64 ;; *) echo amd64 ;; esac; }
+fname() { echo "${1//\//_}"; }  # file name for a kernel name (aarch64/bookworm -> aarch64_bookworm)
 IFS=, read -r -a LIST <<< "$KERNELS"
 [ ${#LIST[@]} -gt 0 ] || die "empty --kernels"
+WANT_X86=0; WANT_A64=0
 for k in "${LIST[@]}"; do
-    [ "$k" = host ] || suites_for "$k" >/dev/null || die "unknown kernel name: $k (host, bookworm, bullseye, trixie, trixie-backports)"
+    [ "$k" = host ] || suites_for "$(suite_of "$k")" >/dev/null \
+        || die "unknown kernel name: $k (host, bookworm, bullseye, trixie, trixie-backports, aarch64/<suite>)"
+    if [ "$k" = host ]; then :; elif [ "$(arch_of "$k")" = aarch64 ]; then WANT_A64=1; else WANT_X86=1; fi
 done
 
 # ---- tools ---------------------------------------------------------------
 need() { command -v "$1" >/dev/null 2>&1 || die "$1 not found (apt-get install $2)"; }
-need qemu-system-x86_64 qemu-system-x86
+[ "$WANT_X86" = 0 ] || need qemu-system-x86_64 qemu-system-x86
+[ "$WANT_A64" = 0 ] || need qemu-system-aarch64 qemu-system-arm
 need cpio cpio
 need python3 python3
 need apt-get apt
@@ -76,6 +90,19 @@ fi
 cmake --build "$BUILD" --target replay >/dev/null || die "static replay build failed"
 file -L "$BUILD/replay" | grep -q 'statically linked' \
     || die "$BUILD/replay is not static (configure with -DREPLAY_STATIC=ON)"
+if [ "$WANT_A64" = 1 ]; then
+    need aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu
+    if [ ! -f "$BUILD_A64/CMakeCache.txt" ]; then
+        [ -f "$ROOT/build-aarch64-sysroot/usr/lib/aarch64-linux-gnu/pkgconfig/libcyaml.pc" ] \
+            || "$ROOT/tools/aarch64-sysroot.sh" || die "aarch64 sysroot failed"
+        say "cross-building static aarch64 replay in $BUILD_A64"
+        cmake -S "$ROOT" -B "$BUILD_A64" -DCMAKE_TOOLCHAIN_FILE="$ROOT/cmake/aarch64-toolchain.cmake" \
+            -DREPLAY_STATIC=ON -DCMAKE_BUILD_TYPE=Release >/dev/null || die "aarch64 configure failed"
+    fi
+    cmake --build "$BUILD_A64" --target replay >/dev/null || die "aarch64 replay build failed"
+    file -L "$BUILD_A64/replay" | grep -q 'ARM aarch64.*statically linked' \
+        || die "$BUILD_A64/replay is not a static aarch64 binary"
+fi
 
 mkdir -p "$OUT/results" "$CACHE"
 rm -f "$OUT"/results/*
@@ -107,15 +134,15 @@ host_uri() { # $1: debian | debian-security
 
 
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
-fetch_kernel() { # $1: name; prints the path of a cached vmlinuz
-    local name=$1; local dir=$CACHE/$name
-    if [ "$REFRESH" = 0 ] && [ -s "$dir/vmlinuz" ] && [ -s "$dir/version" ]; then
-        echo "$dir/vmlinuz"; return 0
-    fi
+# apt_private DIR SUITE DEBARCH: write a private apt configuration for SUITE's
+# archives (lists, state, cache under DIR/apt, empty dpkg status, DEBARCH only),
+# run apt-get update, and leave the options in the array OPTS.
+apt_private() {
+    local dir=$1 suite_name=$2 darch=$3
     local main sec suites
     main=$(host_uri debian) || { say "no debian URI in /etc/apt"; return 1; }
     sec=$(host_uri debian-security) || sec=
-    suites=$(suites_for "$name") || { say "unknown kernel name: $name"; return 1; }
+    suites=$(suites_for "$suite_name") || { say "unknown suite: $suite_name"; return 1; }
     local apt=$dir/apt
     rm -rf "$apt"; mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/deb"
     : > "$apt/status"; : > "$apt/sources.list"
@@ -123,37 +150,72 @@ fetch_kernel() { # $1: name; prints the path of a cached vmlinuz
     for s in $suites; do
         local suite=${s%%:*} arch=${s#*:} uri=$main
         if [ "$arch" = debian-security ]; then [ -n "$sec" ] || continue; uri=$sec; fi
-        echo "deb [arch=amd64 signed-by=$KEYRING] $uri $suite main" >> "$apt/sources.list"
+        echo "deb [arch=$darch signed-by=$KEYRING] $uri $suite main" >> "$apt/sources.list"
     done
-    local opts=(-o "Dir::Etc::SourceList=$apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
+    OPTS=(-o "Dir::Etc::SourceList=$apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
         -o "Dir::State=$apt" -o "Dir::State::Lists=$apt/lists" -o "Dir::State::status=$apt/status"
         -o "Dir::Cache=$apt/cache" -o Dir::Etc::Preferences=/dev/null -o Dir::Etc::PreferencesParts=/dev/null
-        -o APT::Architecture=amd64 -o APT::Architectures::=amd64 -o Debug::NoLocking=1
+        -o APT::Architecture="$darch" -o APT::Architectures::="$darch" -o Debug::NoLocking=1
         -o Acquire::Languages=none -o APT::Sandbox::User=root -o APT::Get::List-Cleanup=0)
-    say "$name: apt-get update (private config in $apt)"
-    apt-get "${opts[@]}" -qq update >"$apt/update.log" 2>&1 \
-        || { say "$name: apt-get update failed, see $apt/update.log"; return 1; }
-    local pkg
-    pkg=$(apt-cache "${opts[@]}" depends linux-image-cloud-amd64 2>/dev/null \
-          | awk '$1=="Depends:" && $2 ~ /^linux-image-.*-cloud-amd64/ { print $2; exit }')
-    [ -n "$pkg" ] || { say "$name: cannot resolve linux-image-cloud-amd64"; return 1; }
-    # Newer packaging splits the image: the vmlinuz then sits in one of its
-    # dependencies (linux-binary-*), so try those after the package itself.
-    local cands c deb='' vm=''
-    cands="$pkg $(apt-cache "${opts[@]}" depends "$pkg" 2>/dev/null \
-          | awk '$1=="Depends:" && $2 ~ /^linux-(binary|image)-/ { print $2 }')"
-    for c in $cands; do
-        say "$name: downloading $c"
-        ( cd "$apt/deb" && apt-get "${opts[@]}" -qq download "$c" ) >>"$apt/download.log" 2>&1 \
-            || { say "$name: download of $c failed, see $apt/download.log"; return 1; }
-        deb=$(ls "$apt"/deb/"$c"_*.deb | head -n1)
-        rm -rf "$dir/x"; mkdir -p "$dir/x"
-        dpkg-deb -x "$deb" "$dir/x"
-        # boot/vmlinuz-VERSION, or usr/lib/modules/VERSION/vmlinuz (linux-binary-*)
-        vm=$(ls "$dir"/x/boot/vmlinuz-* "$dir"/x/usr/lib/modules/*/vmlinuz 2>/dev/null | head -n1) || true
+    say "$suite_name/$darch: apt-get update (private config in $apt)"
+    apt-get "${OPTS[@]}" -qq update >"$apt/update.log" 2>&1 \
+        || { say "$suite_name/$darch: apt-get update failed, see $apt/update.log"; return 1; }
+}
+
+# Static arm64 busybox for the aarch64 initramfs (busybox-static, bookworm).
+fetch_busybox_arm64() {
+    local dir=$CACHE/aarch64/busybox
+    if [ "$REFRESH" = 0 ] && [ -s "$dir/busybox" ]; then echo "$dir/busybox"; return 0; fi
+    mkdir -p "$dir"
+    local OPTS; apt_private "$dir" bookworm arm64 || return 1
+    ( cd "$dir/apt/deb" && apt-get "${OPTS[@]}" -qq download busybox-static ) >"$dir/apt/download.log" 2>&1 \
+        || { say "busybox-static arm64: download failed, see $dir/apt/download.log"; return 1; }
+    rm -rf "$dir/x"; mkdir -p "$dir/x"
+    dpkg-deb -x "$dir"/apt/deb/busybox-static_*.deb "$dir/x"
+    cp "$dir/x/bin/busybox" "$dir/busybox"
+    rm -rf "$dir/x" "$dir/apt/deb"
+    echo "$dir/busybox"
+}
+
+fetch_kernel() { # $1: name; prints the path of a cached vmlinuz
+    local name=$1; local dir=$CACHE/$name
+    if [ "$REFRESH" = 0 ] && [ -s "$dir/vmlinuz" ] && [ -s "$dir/version" ]; then
+        echo "$dir/vmlinuz"; return 0
+    fi
+    local darch; darch=$(debarch_of "$name")
+    mkdir -p "$dir"
+    local OPTS; apt_private "$dir" "$(suite_of "$name")" "$darch" || return 1
+    local apt=$dir/apt opts=("${OPTS[@]}")
+    # The metapackage's versions, newest first: when the mirror lacks the newest
+    # image (seen: bullseye-security arm64, 404), fall back to an older one.
+    local meta_vers mv pkg cands c deb='' vm='' tried=''
+    meta_vers=$(apt-cache "${opts[@]}" madison "linux-image-cloud-$darch" 2>/dev/null \
+          | awk -F'|' '{ gsub(/ /, "", $2); print $2 }')
+    [ -n "$meta_vers" ] || { say "$name: cannot resolve linux-image-cloud-$darch"; return 1; }
+    for mv in $meta_vers; do
+        pkg=$(apt-cache "${opts[@]}" depends "linux-image-cloud-$darch=$mv" 2>/dev/null \
+              | awk -v a="$darch" '$1=="Depends:" && $2 ~ ("^linux-image-.*-cloud-" a) { print $2; exit }')
+        [ -n "$pkg" ] || continue
+        [[ " $tried " == *" $pkg "* ]] && continue
+        tried+=" $pkg"
+        # Newer packaging splits the image: the vmlinuz then sits in one of its
+        # dependencies (linux-binary-*), so try those after the package itself.
+        cands="$pkg $(apt-cache "${opts[@]}" depends "$pkg" 2>/dev/null \
+              | awk '$1=="Depends:" && $2 ~ /^linux-(binary|image)-/ { print $2 }')"
+        for c in $cands; do
+            say "$name: downloading $c"
+            ( cd "$apt/deb" && apt-get "${opts[@]}" -qq download "$c" ) >>"$apt/download.log" 2>&1 \
+                || { say "$name: download of $c failed, see $apt/download.log"; break; }
+            deb=$(ls "$apt"/deb/"$c"_*.deb | head -n1)
+            rm -rf "$dir/x"; mkdir -p "$dir/x"
+            dpkg-deb -x "$deb" "$dir/x"
+            # boot/vmlinuz-VERSION, or usr/lib/modules/VERSION/vmlinuz (linux-binary-*)
+            vm=$(ls "$dir"/x/boot/vmlinuz-* "$dir"/x/usr/lib/modules/*/vmlinuz 2>/dev/null | head -n1) || true
+            [ -z "$vm" ] || break
+        done
         [ -z "$vm" ] || break
     done
-    [ -n "$vm" ] || { say "$name: no vmlinuz in $cands"; return 1; }
+    [ -n "$vm" ] || { say "$name: no vmlinuz in$tried"; return 1; }
     cp "$vm" "$dir/vmlinuz"
     local kver=${vm##*/vmlinuz-}
     [[ $vm == */usr/lib/modules/*/vmlinuz ]] && { kver=${vm%/vmlinuz}; kver=${kver##*/}; }
@@ -163,11 +225,15 @@ fetch_kernel() { # $1: name; prints the path of a cached vmlinuz
 }
 
 # ---- initramfs -----------------------------------------------------------
-build_initramfs() {
-    local r=$OUT/initramfs
+build_initramfs() { # $1: x86_64 | aarch64
+    local arch=$1 bb=$BUSYBOX rp=$BUILD/replay r=$OUT/initramfs-$1
+    if [ "$arch" = aarch64 ]; then
+        bb=$(fetch_busybox_arm64) || die "no arm64 busybox-static"
+        rp=$BUILD_A64/replay
+    fi
     rm -rf "$r"; mkdir -p "$r"/{bin,sbin,proc,sys,dev,tmp,specs,etc,root}
-    cp "$BUSYBOX" "$r/bin/busybox"
-    cp "$BUILD/replay" "$r/bin/replay"
+    cp "$bb" "$r/bin/busybox"
+    cp "$rp" "$r/bin/replay"
     cp "$SPECS"/*.yaml "$r/specs/"
     echo 'root:x:0:0:root:/root:/bin/sh' > "$r/etc/passwd"
     echo 'root:x:0:' > "$r/etc/group"
@@ -196,20 +262,21 @@ echo "=== REPLAY-STDERR-END ==="
 poweroff -f
 EOF
     chmod +x "$r/init"
-    (cd "$r" && find . | LC_ALL=C sort | cpio -o -H newc --quiet | gzip -1) > "$OUT/initramfs.cpio.gz"
+    (cd "$r" && find . | LC_ALL=C sort | cpio -o -H newc --quiet | gzip -1) > "$OUT/initramfs-$arch.cpio.gz"
 }
 
 # ---- one kernel ----------------------------------------------------------
 meta() { # name status seconds kernel-version
-    python3 - "$OUT/results/$1.meta.json" "$1" "$2" "$3" "$4" <<'EOF'
+    python3 - "$OUT/results/$(fname "$1").meta.json" "$1" "$2" "$3" "$4" "$(arch_of "$1")" <<'EOF'
 import json, sys
-p, name, status, secs, ver = sys.argv[1:]
-json.dump({"name": name, "status": status, "seconds": float(secs), "kernel": ver}, open(p, "w"))
+p, name, status, secs, ver, arch = sys.argv[1:]
+json.dump({"name": name, "status": status, "seconds": float(secs), "kernel": ver, "arch": arch}, open(p, "w"))
 EOF
 }
 
 run_vm() {
-    local name=$1; local vm ver log=$OUT/results/$name.console.log t0 t1 rc
+    local name=$1; local f; f=$(fname "$1")
+    local vm ver log=$OUT/results/$f.console.log t0 t1 rc
     if [[ $FAILED_FETCH == *" $name "* ]] || ! vm=$(fetch_kernel "$name"); then
         meta "$name" NO-KERNEL 0 "?"; say "$name: no kernel"; return 0
     fi
@@ -217,15 +284,22 @@ run_vm() {
     say "$name: booting $ver"
     t0=$(date +%s.%N)
     rc=0
-    timeout --kill-after=5 "$VM_TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -smp 1 -m 1024 \
-        -no-reboot -display none -monitor none -nodefaults -serial "file:$log" \
-        -kernel "$vm" -initrd "$OUT/initramfs.cpio.gz" \
-        -append "console=ttyS0 panic=-1 quiet loglevel=1 rdinit=/init replay.label=$name" \
-        </dev/null >"$OUT/results/$name.qemu.log" 2>&1 || rc=$?
+    local qemu
+    if [ "$(arch_of "$name")" = aarch64 ]; then
+        qemu=(qemu-system-aarch64 -M virt -cpu "$A64_CPU" -smp 1 -m 512 -nographic -no-reboot
+            -monitor none -serial "file:$log" -kernel "$vm" -initrd "$OUT/initramfs-aarch64.cpio.gz"
+            -append "console=ttyAMA0 panic=-1 quiet loglevel=1 rdinit=/init replay.label=$name")
+    else
+        qemu=(qemu-system-x86_64 -accel tcg -cpu max -smp 1 -m 1024
+            -no-reboot -display none -monitor none -nodefaults -serial "file:$log"
+            -kernel "$vm" -initrd "$OUT/initramfs-x86_64.cpio.gz"
+            -append "console=ttyS0 panic=-1 quiet loglevel=1 rdinit=/init replay.label=$name")
+    fi
+    timeout --kill-after=5 "$VM_TIMEOUT" "${qemu[@]}" </dev/null >"$OUT/results/$f.qemu.log" 2>&1 || rc=$?
     t1=$(date +%s.%N)
     local secs; secs=$(python3 -c "print(round($t1-$t0,1))")
     # Cut the JSON out of the serial log.
-    if python3 - "$log" "$OUT/results/$name.json" <<'EOF'
+    if python3 - "$log" "$OUT/results/$f.json" <<'EOF'
 import json, re, sys
 text = open(sys.argv[1], errors="replace").read().replace("\r", "")
 m = re.search(r"=== REPLAY-REPORT-BEGIN \S+ ===\n(.*?)\n=== REPLAY-REPORT-END", text, re.S)
@@ -260,7 +334,8 @@ run_host() {
 }
 
 # ---- main ----------------------------------------------------------------
-build_initramfs
+[ "$WANT_X86" = 0 ] || build_initramfs x86_64
+[ "$WANT_A64" = 0 ] || build_initramfs aarch64
 
 FAILED_FETCH=" "
 # Fetch kernels one at a time (apt output stays readable), boot in parallel.
