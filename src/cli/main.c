@@ -308,6 +308,12 @@ static void free_list(struct spec_list *l)
 	free(l->files);
 }
 
+static int is_directory(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 /* One spec or many: each in its own child and sandbox, reported as it ends. */
 static int run_specs(int argc, char **argv, const struct options *o)
 {
@@ -325,7 +331,8 @@ static int run_specs(int argc, char **argv, const struct options *o)
 		fprintf(stderr, "replay: no spec (*.yaml, *.yml) in %s\n", argv[0]);
 		return EXIT_USAGE;
 	}
-	int many = (list.count != 1 || argc != 1) && !o->dry_run; /* a dry run only lists */
+	/* A directory is a library: its report has the many-spec shape even with one spec. */
+	int many = (list.count != 1 || argc != 1 || is_directory(argv[0])) && !o->dry_run;
 	struct rp_environment env;
 	rp_environment(&env, REPLAY_VERSION);
 	/* --output: the report in --format goes to the file, the table to the terminal. */

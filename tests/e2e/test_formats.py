@@ -114,5 +114,27 @@ p = run(["--format", "json", "--duration", "0.2", spec], tmp)
 doc = json.loads(p.stdout)
 check(doc["steps"][0]["count"] > 100, f"--duration 0.2 ran the spec many times ({doc['steps'][0]['count']})")
 check_eq(doc["environment"]["arch"], os.uname().machine, "single-spec JSON has the environment too")
+# Options after the specs; a report that cannot be written fails the run.
+p = run([os.path.join(d, "a-pass.yaml"), "--format", "json"], tmp)
+check_eq(p.returncode, 0, "options may follow the spec")
+check(json.loads(p.stdout)["verdict"] == "PASS", "and are applied")
+if os.path.exists("/dev/full"):
+    p = run(["--output", "/dev/full", "--format", "json", os.path.join(d, "a-pass.yaml")], tmp)
+    check_eq(p.returncode, 1, "an unwritable report fails the run")
+    check("cannot write" in p.stderr, f"and says so: {p.stderr.strip()}")
+# TAP: '#' in a name or id cannot turn a failure into a TODO.
+spec = write_spec(tmp, "hash.yaml", 'name: "t # TODO x"\nsteps: [{id: "a # TODO", call: close, args: [{int: -1}], expect: {ret: 0}}]\n')
+p = run(["--format", "tap", spec], tmp)
+check("not ok 1 - close a \\# TODO" in p.stdout and "# Subtest: t \\# TODO x" in p.stdout, f"'#' escaped: {p.stdout}")
+# A FIFO named like a spec, and a symlink loop, in a spec directory.
+loopdir = os.path.join(tmp, "loopy")
+os.makedirs(loopdir)
+write_spec(loopdir, "ok.yaml", "name: ok\nsteps: [{call: getpid}]\n")
+os.mkfifo(os.path.join(loopdir, "fifo.yaml"))
+os.symlink("..", os.path.join(loopdir, "up"))
+p = run(["--format", "json", loopdir], tmp)
+doc = json.loads(p.stdout)
+check_eq([s["spec"] for s in doc["specs"]], ["ok"], "only the regular spec ran, once")
+
 cleanup(tmp)
 finish()

@@ -108,6 +108,16 @@ out, err = proc.communicate(timeout=10)
 check_eq(proc.returncode, 143, "SIGTERM: exit 143")
 no_debris("SIGTERM")
 
+# replay | head: a closed pipe must not skip the cleanup (SIGPIPE is ignored by replay).
+spec3 = write_spec(tmp, "pipe.yaml", "name: pipe\nsandbox: {dirs: [m]}\nsteps:\n" +
+                   ("  - {call: mount, args: [{cstring: none}, {path: m}, {cstring: tmpfs}, {int: 0}, {null: ~}]}\n"
+                    if os.geteuid() == 0 else "") + "".join("  - {call: getpid}\n" for _ in range(3000)))
+r = subprocess.run(f"'{REPLAY}' '{spec3}' | head -1", shell=True, env=dict(os.environ, TMPDIR=tmp),
+                   capture_output=True, text=True)
+check(r.stdout.startswith("spec pipe"), "head got the first line")
+time.sleep(0.2)
+no_debris("closed pipe")
+
 # A symlink planted in the sandbox pointing outside: cleanup removes the link, not its target.
 outside = fresh_tmpdir()
 with open(os.path.join(outside, "precious"), "w") as f:
