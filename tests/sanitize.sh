@@ -15,4 +15,4 @@ export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 export REPLAY_SANITIZED=1
 export REPLAY_TEST_AS_LIMIT=0 # ASan reserves terabytes of address space
 cd "$build"
-ctest --output-on-failure -E '^(sanitizers|fuzz)\.'
+ctest --output-on-failure -E '^(sanitizers|fuzz|matrix)\.'

@@ -3,12 +3,15 @@
 # kernels booted in qemu, TCG) plus the host kernel, then merge the reports.
 #
 #   tests/matrix/run.sh [--jobs N] [--kernels LIST] [--timeout S] [--refresh]
+#                       [--check-baselines | --update-baselines]
 #
 # LIST is comma separated; names: host, bookworm, bullseye, trixie,
 # trixie-backports (x86_64, default: all of them, host first), and the same
 # suites as aarch64/NAME (arm64 kernel, qemu-system-aarch64, cross-built replay;
 # not in the default list). --jobs: VMs booted at once (default 1; more than one
 # per CPU makes timing-sensitive steps flaky).
+# --check-baselines: fail when a kernel's steps differ from its committed
+# tests/matrix/baselines/NAME.tsv; --update-baselines rewrites them.
 # Output: build-matrix/matrix.md and build-matrix/matrix.json. See docs/matrix.md.
 set -euo pipefail
 
@@ -28,8 +31,9 @@ VM_TIMEOUT=120
 # architected QARMA one makes a TCG boot and run 13.6 s instead of 5 s.
 A64_CPU=${REPLAY_MATRIX_AARCH64_CPU:-max,pauth-impdef=on}
 REFRESH=0
+BASELINES=
 
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
     case $1 in
         --jobs) JOBS=${2:?--jobs needs a number}; shift 2 ;;
@@ -38,6 +42,8 @@ while [ $# -gt 0 ]; do
         --kernels=*) KERNELS=${1#*=}; shift ;;
         --timeout) VM_TIMEOUT=${2:?--timeout needs seconds}; shift 2 ;;
         --refresh) REFRESH=1; shift ;;
+        --check-baselines) BASELINES=check; shift ;;
+        --update-baselines) BASELINES=update; shift ;;
         -h|--help) usage; exit 0 ;;
         *) usage >&2; die "unknown argument: $1" ;;
     esac
@@ -362,3 +368,7 @@ print(" ".join(m["name"] for m in (json.load(open(f)) for f in sorted(glob.glob(
 EOF
 )
 if [ -n "$bad" ]; then say "not run or BROKEN: $bad"; exit 1; fi
+if [ -n "$BASELINES" ]; then
+    python3 "$ROOT/tests/matrix/baseline.py" "$BASELINES" "$OUT/results" "$ROOT/tests/matrix/baselines" ||
+        { say "kernel behaviour differs from tests/matrix/baselines (see above)"; exit 1; }
+fi
