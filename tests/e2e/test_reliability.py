@@ -88,24 +88,26 @@ check_eq((p.returncode, doc.get("verdict")), (1, "BROKEN"), "run timeout: BROKEN
 check_eq(doc["steps"][1]["status"] if doc else None, "killed", "run timeout: the step in the kernel killed")
 no_debris("run timeout")
 
+def interrupted(sig):
+    """Run the blocking spec, send SIG to replay alone mid-run; (exit code, stdout)."""
+    proc = subprocess.Popen([REPLAY, "--step-timeout", "0", spec], env=dict(os.environ, TMPDIR=tmp),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.3)
+    proc.send_signal(sig)
+    out, _ = proc.communicate(timeout=10)
+    return proc.returncode, out
+
+
 # SIGINT to replay mid-run: child stopped, partial results printed, exit 130.
-proc = subprocess.Popen([REPLAY, "--step-timeout", "0", spec], env=dict(os.environ, TMPDIR=tmp),
-                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-time.sleep(0.3)
-proc.send_signal(signal.SIGINT)
-out, err = proc.communicate(timeout=10)
-check_eq(proc.returncode, 130, "SIGINT: exit 130")
+rc, out = interrupted(signal.SIGINT)
+check_eq(rc, 130, "SIGINT: exit 130")
 check("interrupted by signal 2" in out, f"SIGINT: says interrupted\n{out}")
 check(re.search(r"^\s+1\s+\d+\s+-\s+getpid\s+\d+\s+\d+", out, re.M), "SIGINT: the finished row is printed")
 no_debris("SIGINT")
 
 # SIGTERM too (sent to replay only, not its process group).
-proc = subprocess.Popen([REPLAY, "--step-timeout", "0", spec], env=dict(os.environ, TMPDIR=tmp),
-                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-time.sleep(0.3)
-proc.send_signal(signal.SIGTERM)
-out, err = proc.communicate(timeout=10)
-check_eq(proc.returncode, 143, "SIGTERM: exit 143")
+rc, _ = interrupted(signal.SIGTERM)
+check_eq(rc, 143, "SIGTERM: exit 143")
 no_debris("SIGTERM")
 
 # replay | head: a closed pipe must not skip the cleanup (SIGPIPE is ignored by replay).

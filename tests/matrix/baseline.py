@@ -17,21 +17,11 @@ did not run; exit 0 otherwise. update: rewrite the baselines of every kernel
 that ran.
 """
 import difflib
-import json
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from report import cell_of  # noqa: E402  one definition of a cell
-
-
-def kernels_in(results):
-    for f in sorted(os.listdir(results)):
-        if f.endswith(".meta.json"):
-            stem = f[: -len(".meta.json")]
-            meta = json.load(open(os.path.join(results, f)))
-            if (meta.get("name") or stem) != "host":
-                yield stem, meta
+from report import cell_of, load  # noqa: E402  one reader of results, one cell format
 
 
 def lines_of(report):
@@ -51,16 +41,16 @@ def main(argv):
     mode, results, base = argv[1:]
     status, seen = 0, 0
     os.makedirs(base, exist_ok=True)
-    for stem, meta in kernels_in(results):
+    for name, meta, report in load(results, []):
+        if name == "host":
+            continue
         seen += 1
-        name = meta.get("name") or stem
-        report = os.path.join(results, stem + ".json")
-        if meta.get("status") != "ok" or not os.path.exists(report):
+        if not report:
             print(f"baseline: {name}: did not run ({meta.get('status')})")
             status = 1
             continue
-        got = lines_of(json.load(open(report)))
-        path = os.path.join(base, stem + ".tsv")
+        got = lines_of(report)
+        path = os.path.join(base, name.replace("/", "_") + ".tsv")  # run.sh's file stem
         if mode == "update":
             with open(path, "w") as f:
                 f.writelines(got)
