@@ -1,5 +1,5 @@
 /*
- * load.h - YAML file -> struct rp_spec, through libcyaml.
+ * load.h - YAML file -> struct rp_spec, as the libcyaml schema describes it.
  *
  * Contract: rp_spec_load() returns the spec or NULL; on NULL it has added at
  * least one positioned error to `diags`.  The spec is freed with

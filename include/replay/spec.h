@@ -1,16 +1,19 @@
 /*
  * spec.h - the loaded spec, exactly as written in YAML.
  *
- * Contract: these structs are filled by rp_spec_load() (libcyaml, schema in
- * src/load/schema.c) and freed with rp_spec_free().  Every scalar stays a
- * string here; numbers, constants and references are resolved by the
- * compiler, which is why nothing in this header is interpreted.
- * A NULL pointer means "key absent".
+ * Contract: these structs are filled by rp_spec_load() (the libcyaml schema
+ * in src/load/schema.c, read by src/load/read.c into one arena) and freed
+ * with rp_spec_free().  Every scalar stays a string here; numbers, constants
+ * and references are resolved by the compiler, which is why nothing in this
+ * header is interpreted.  A NULL pointer means "key absent".
  */
 #ifndef REPLAY_SPEC_H
 #define REPLAY_SPEC_H
 
+#include <stdint.h>
+
 struct rp_value;
+struct rp_arena;
 
 /* A file created in the sandbox (spec `sandbox.files` and the tempfile builder). */
 struct rp_file {
@@ -62,36 +65,50 @@ struct rp_load {
 };
 
 /*
+ * The keys of a value mapping, in the order of its schema (src/load/schema.c):
+ * one builder key, and in a struct field maybe `type:`.
+ */
+enum rp_value_key {
+	RP_KEY_INT, RP_KEY_CONST, RP_KEY_FLAGS, RP_KEY_CSTRING, RP_KEY_PATH, RP_KEY_TEMPFILE,
+	RP_KEY_FD, RP_KEY_RET, RP_KEY_NULL, RP_KEY_BUFFER, RP_KEY_STRUCT, RP_KEY_BYTES,
+	RP_KEY_SIZEOF, RP_KEY_REF, RP_KEY_LOAD, RP_KEY_PID, RP_KEY_TID, RP_KEY_RUN_ID,
+	RP_KEY_ARRAY, RP_KEY_CHARS,
+	RP_KEY_U8, RP_KEY_U16, RP_KEY_U32, RP_KEY_U64, RP_KEY_I8, RP_KEY_I16, RP_KEY_I32, RP_KEY_I64,
+	RP_KEY_TYPE, /* not a builder: gives a builder's value a width in a struct */
+	RP_KEY_COUNT
+};
+
+#define RP_BUILDER_KEYS (((uint32_t)1 << RP_KEY_TYPE) - 1)
+
+/*
  * One argument or struct field: a mapping with exactly one builder key.
  * Struct fields may instead use a width key (u8 .. i64) holding a scalar,
- * or add `type:` to give a builder's value a width.
+ * or add `type:` to give a builder's value a width.  Every builder key's
+ * value shares one slot, so an argument costs 24 bytes, not a pointer per
+ * key; `keys` says which keys the mapping had (the loader sets it).
  */
 struct rp_value {
-	char *int_;
-	char *const_;
-	char **flags;
+	uint32_t keys;          /* bit 1 << RP_KEY_x for each key given */
 	unsigned flags_count;
-	char *cstring;
-	char *path;
-	struct rp_file *tempfile;
-	char *fd;
-	char *ret;
-	char *null;
-	struct rp_buffer *buffer;
-	struct rp_struct *struct_;
-	struct rp_bytes *bytes;
-	char *sizeof_;
-	char *ref;
-	struct rp_load *load;
-	char *pid;
-	char *tid;
-	char *run_id;
-	struct rp_array *array;
-	struct rp_chars *chars;
-	/* struct fields only */
 	char *type;
-	char *u8, *u16, *u32, *u64, *i8, *i16, *i32, *i64;
+	union {                 /* the builder key's value; read it through rp_value_of() */
+		char *text;     /* the scalar builders: int, const, path, fd, u32, ... */
+		char **flags;
+		struct rp_file *tempfile;
+		struct rp_buffer *buffer;
+		struct rp_struct *struct_;
+		struct rp_bytes *bytes;
+		struct rp_load *load;
+		struct rp_array *array;
+		struct rp_chars *chars;
+	};
 };
+
+/* The value of builder key `k` if it is the value's only builder key, else NULL. */
+static inline void *rp_value_of(const struct rp_value *v, enum rp_value_key k)
+{
+	return (v->keys & RP_BUILDER_KEYS) == (uint32_t)1 << k ? v->text : NULL;
+}
 
 struct rp_arch_numbers {
 	char *x86_64;
@@ -185,7 +202,7 @@ struct rp_spec {
 	unsigned syscalls_count;
 	struct rp_step *steps;
 	unsigned steps_count;
-	struct rp_spec_mem *mem; /* not in the YAML: where all of this lives */
+	struct rp_arena *mem; /* not in the YAML: where all of this lives */
 };
 
 #endif

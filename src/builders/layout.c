@@ -35,22 +35,25 @@ int rp_member_layout(struct rp_build *b, const struct rp_value *v, int in_array,
 {
 	int rc;
 	size_t mark;
-	if (v->array) {
+	const struct rp_array *array = rp_value_of(v, RP_KEY_ARRAY);
+	const struct rp_chars *chars = rp_value_of(v, RP_KEY_CHARS);
+	const struct rp_struct *st = rp_value_of(v, RP_KEY_STRUCT);
+	if (array) {
 		mark = rp_path_push(b, "array");
-		rc = rp_members_layout(b, v->array->items, v->array->items_count, 1, size, align);
+		rc = rp_members_layout(b, array->items, array->items_count, 1, size, align);
 		rp_path_pop(b, mark);
 		return rc;
 	}
-	if (v->chars) {
+	if (chars) {
 		mark = rp_path_push(b, "chars");
-		rc = chars_size(b, v->chars, size);
+		rc = chars_size(b, chars, size);
 		rp_path_pop(b, mark);
 		*align = 1;
 		return rc;
 	}
-	if (v->struct_ && in_array) {
+	if (st && in_array) {
 		mark = rp_path_push(b, "struct");
-		rc = rp_members_layout(b, v->struct_->fields, v->struct_->fields_count, 0, size, align);
+		rc = rp_members_layout(b, st->fields, st->fields_count, 0, size, align);
 		rp_path_pop(b, mark);
 		return rc;
 	}
@@ -119,33 +122,36 @@ static int build_member(struct rp_build *b, const struct rp_value *v, int in_arr
 {
 	int rc;
 	size_t size, align, mark;
-	if (v->type && (v->array || v->chars)) {
+	const struct rp_array *array = rp_value_of(v, RP_KEY_ARRAY);
+	const struct rp_chars *chars = rp_value_of(v, RP_KEY_CHARS);
+	const struct rp_struct *st = rp_value_of(v, RP_KEY_STRUCT);
+	if (v->type && (array || chars)) {
 		mark = rp_path_push(b, "type");
 		rp_error(b, "%s: is laid out by its own items; it takes no type:",
-			 v->array ? "array" : "chars");
+			 array ? "array" : "chars");
 		rp_path_pop(b, mark);
 		return -1;
 	}
-	if (v->array) {
+	if (array) {
 		mark = rp_path_push(b, "array");
-		rc = rp_build_members(b, v->array->items, v->array->items_count, 1, dst, text);
-		rp_object_built(b, v->array->name, dst);
+		rc = rp_build_members(b, array->items, array->items_count, 1, dst, text);
+		rp_object_built(b, array->name, dst);
 		rp_path_pop(b, mark);
 		return rc;
 	}
-	if (v->chars) {
+	if (chars) {
 		mark = rp_path_push(b, "chars");
-		rc = chars_size(b, v->chars, &size);
+		rc = chars_size(b, chars, &size);
 		if (rc == 0)
-			rc = build_chars(b, v->chars, dst, size, text);
-		rp_object_built(b, v->chars->name, dst);
+			rc = build_chars(b, chars, dst, size, text);
+		rp_object_built(b, chars->name, dst);
 		rp_path_pop(b, mark);
 		return rc;
 	}
-	if (v->struct_ && in_array) {
+	if (st && in_array) {
 		mark = rp_path_push(b, "struct");
-		rc = rp_build_members(b, v->struct_->fields, v->struct_->fields_count, 0, dst, text);
-		rp_object_built(b, v->struct_->name, dst);
+		rc = rp_build_members(b, st->fields, st->fields_count, 0, dst, text);
+		rp_object_built(b, st->name, dst);
 		rp_path_pop(b, mark);
 		return rc;
 	}
@@ -153,10 +159,7 @@ static int build_member(struct rp_build *b, const struct rp_value *v, int in_arr
 		return -1;
 	const char *ftext = NULL;
 	rc = rp_build_field(b, v, dst, (unsigned)size, &ftext);
-	const char *type = v->type ? v->type : v->u8 ? "u8" : v->u16 ? "u16" : v->u32 ? "u32"
-			 : v->u64 ? "u64" : v->i8 ? "i8" : v->i16 ? "i16" : v->i32 ? "i32"
-			 : v->i64 ? "i64" : "ptr";
-	*text = rp_text(b, "%s %s", type, ftext);
+	*text = rp_text(b, "%s %s", rp_field_type(v), ftext);
 	return rc;
 }
 

@@ -39,20 +39,25 @@ void rp_collect_objects(struct rp_build *b, const struct rp_value *v)
 {
 	const char *name = NULL;
 	const char *key = NULL;
-	if (v->struct_) {
-		name = v->struct_->name;
+	const struct rp_struct *st = rp_value_of(v, RP_KEY_STRUCT);
+	const struct rp_buffer *buffer = rp_value_of(v, RP_KEY_BUFFER);
+	const struct rp_bytes *bytes = rp_value_of(v, RP_KEY_BYTES);
+	const struct rp_array *array = rp_value_of(v, RP_KEY_ARRAY);
+	const struct rp_chars *chars = rp_value_of(v, RP_KEY_CHARS);
+	if (st) {
+		name = st->name;
 		key = "struct";
-	} else if (v->buffer) {
-		name = v->buffer->name;
+	} else if (buffer) {
+		name = buffer->name;
 		key = "buffer";
-	} else if (v->bytes) {
-		name = v->bytes->name;
+	} else if (bytes) {
+		name = bytes->name;
 		key = "bytes";
-	} else if (v->array) {
-		name = v->array->name;
+	} else if (array) {
+		name = array->name;
 		key = "array";
-	} else if (v->chars) {
-		name = v->chars->name;
+	} else if (chars) {
+		name = chars->name;
 		key = "chars";
 	}
 	if (!key)
@@ -63,16 +68,16 @@ void rp_collect_objects(struct rp_build *b, const struct rp_value *v)
 		register_object(b, name, v);
 		rp_path_pop(b, m2);
 	}
-	if (v->struct_)
-		for (unsigned i = 0; i < v->struct_->fields_count; i++) {
+	if (st)
+		for (unsigned i = 0; i < st->fields_count; i++) {
 			size_t m3 = rp_path_push(b, "fields.%u", i);
-			rp_collect_objects(b, &v->struct_->fields[i]);
+			rp_collect_objects(b, &st->fields[i]);
 			rp_path_pop(b, m3);
 		}
-	if (v->array)
-		for (unsigned i = 0; i < v->array->items_count; i++) {
+	if (array)
+		for (unsigned i = 0; i < array->items_count; i++) {
 			size_t m3 = rp_path_push(b, "items.%u", i);
-			rp_collect_objects(b, &v->array->items[i]);
+			rp_collect_objects(b, &array->items[i]);
 			rp_path_pop(b, m3);
 		}
 	rp_path_pop(b, mark);
@@ -143,13 +148,20 @@ int rp_struct_size(struct rp_build *b, const struct rp_struct *s, size_t *size)
 int rp_value_size(struct rp_build *b, const struct rp_value *v, size_t *size)
 {
 	size_t align;
-	if (v->array || v->chars)
+	const struct rp_struct *st = rp_value_of(v, RP_KEY_STRUCT);
+	const struct rp_buffer *buffer = rp_value_of(v, RP_KEY_BUFFER);
+	if (rp_value_of(v, RP_KEY_ARRAY) || rp_value_of(v, RP_KEY_CHARS))
 		return rp_member_layout(b, v, 0, size, &align);
-	if (v->struct_)
-		return rp_struct_size(b, v->struct_, size);
-	if (v->buffer)
-		return parse_size(b, "size", v->buffer->size, MAX_OBJECT, size);
-	return bytes_size(b, v->bytes, size);
+	if (st)
+		return rp_struct_size(b, st, size);
+	if (buffer)
+		return parse_size(b, "size", buffer->size, MAX_OBJECT, size);
+	const struct rp_bytes *bytes = rp_value_of(v, RP_KEY_BYTES);
+	if (!bytes) { /* no object builder: its error was reported where it was built */
+		*size = 0;
+		return -1;
+	}
+	return bytes_size(b, bytes, size);
 }
 
 static int find_object(struct rp_build *b, const char *builder, const char *name, unsigned *index)

@@ -14,80 +14,74 @@
 #include "replay/compile.h"
 #include "replay/tables.h"
 
-enum builder {
-	B_INT, B_CONST, B_FLAGS, B_CSTRING, B_PATH, B_TEMPFILE, B_FD, B_RET, B_NULL,
-	B_BUFFER, B_STRUCT, B_BYTES, B_SIZEOF, B_REF, B_LOAD, B_PID, B_TID, B_ARRAY, B_CHARS,
-	B_RUN_ID,
-	B_U8, B_U16, B_U32, B_U64, B_I8, B_I16, B_I32, B_I64,
-	B_COUNT
-};
-
 static const struct builder_key {
 	const char *key;
-	size_t offset;
 	uint8_t arg_kind;
 	uint8_t width;   /* width keys: bytes; pointers: 8; 0: needs `type:` in a struct */
-} builder_keys[B_COUNT] = {
-	[B_INT] = {"int", offsetof(struct rp_value, int_), RP_ARG_INT, 0},
-	[B_CONST] = {"const", offsetof(struct rp_value, const_), RP_ARG_CONST, 0},
-	[B_FLAGS] = {"flags", offsetof(struct rp_value, flags), RP_ARG_FLAGS, 0},
-	[B_CSTRING] = {"cstring", offsetof(struct rp_value, cstring), RP_ARG_CSTRING, 8},
-	[B_PATH] = {"path", offsetof(struct rp_value, path), RP_ARG_PATH, 8},
-	[B_TEMPFILE] = {"tempfile", offsetof(struct rp_value, tempfile), RP_ARG_PATH, 8},
-	[B_FD] = {"fd", offsetof(struct rp_value, fd), RP_ARG_FD, 0},
-	[B_RET] = {"ret", offsetof(struct rp_value, ret), RP_ARG_RET, 0},
-	[B_NULL] = {"null", offsetof(struct rp_value, null), RP_ARG_NULL, 8},
-	[B_BUFFER] = {"buffer", offsetof(struct rp_value, buffer), RP_ARG_OBJECT, 8},
-	[B_STRUCT] = {"struct", offsetof(struct rp_value, struct_), RP_ARG_OBJECT, 8},
-	[B_BYTES] = {"bytes", offsetof(struct rp_value, bytes), RP_ARG_OBJECT, 8},
-	[B_SIZEOF] = {"sizeof", offsetof(struct rp_value, sizeof_), RP_ARG_SIZEOF, 0},
-	[B_REF] = {"ref", offsetof(struct rp_value, ref), RP_ARG_OBJECT, 8},
-	[B_LOAD] = {"load", offsetof(struct rp_value, load), RP_ARG_LOAD, 0},
-	[B_PID] = {"pid", offsetof(struct rp_value, pid), RP_ARG_SELF, 0},
-	[B_TID] = {"tid", offsetof(struct rp_value, tid), RP_ARG_SELF, 0},
-	[B_ARRAY] = {"array", offsetof(struct rp_value, array), RP_ARG_OBJECT, 8},
-	[B_CHARS] = {"chars", offsetof(struct rp_value, chars), RP_ARG_OBJECT, 8},
-	[B_RUN_ID] = {"run_id", offsetof(struct rp_value, run_id), RP_ARG_CSTRING, 8},
-	[B_U8] = {"u8", offsetof(struct rp_value, u8), RP_ARG_INT, 1},
-	[B_U16] = {"u16", offsetof(struct rp_value, u16), RP_ARG_INT, 2},
-	[B_U32] = {"u32", offsetof(struct rp_value, u32), RP_ARG_INT, 4},
-	[B_U64] = {"u64", offsetof(struct rp_value, u64), RP_ARG_INT, 8},
-	[B_I8] = {"i8", offsetof(struct rp_value, i8), RP_ARG_INT, 1},
-	[B_I16] = {"i16", offsetof(struct rp_value, i16), RP_ARG_INT, 2},
-	[B_I32] = {"i32", offsetof(struct rp_value, i32), RP_ARG_INT, 4},
-	[B_I64] = {"i64", offsetof(struct rp_value, i64), RP_ARG_INT, 8},
+} builder_keys[RP_KEY_TYPE] = {
+	[RP_KEY_INT] = {"int", RP_ARG_INT, 0},
+	[RP_KEY_CONST] = {"const", RP_ARG_CONST, 0},
+	[RP_KEY_FLAGS] = {"flags", RP_ARG_FLAGS, 0},
+	[RP_KEY_CSTRING] = {"cstring", RP_ARG_CSTRING, 8},
+	[RP_KEY_PATH] = {"path", RP_ARG_PATH, 8},
+	[RP_KEY_TEMPFILE] = {"tempfile", RP_ARG_PATH, 8},
+	[RP_KEY_FD] = {"fd", RP_ARG_FD, 0},
+	[RP_KEY_RET] = {"ret", RP_ARG_RET, 0},
+	[RP_KEY_NULL] = {"null", RP_ARG_NULL, 8},
+	[RP_KEY_BUFFER] = {"buffer", RP_ARG_OBJECT, 8},
+	[RP_KEY_STRUCT] = {"struct", RP_ARG_OBJECT, 8},
+	[RP_KEY_BYTES] = {"bytes", RP_ARG_OBJECT, 8},
+	[RP_KEY_SIZEOF] = {"sizeof", RP_ARG_SIZEOF, 0},
+	[RP_KEY_REF] = {"ref", RP_ARG_OBJECT, 8},
+	[RP_KEY_LOAD] = {"load", RP_ARG_LOAD, 0},
+	[RP_KEY_PID] = {"pid", RP_ARG_SELF, 0},
+	[RP_KEY_TID] = {"tid", RP_ARG_SELF, 0},
+	[RP_KEY_RUN_ID] = {"run_id", RP_ARG_CSTRING, 8},
+	[RP_KEY_ARRAY] = {"array", RP_ARG_OBJECT, 8},
+	[RP_KEY_CHARS] = {"chars", RP_ARG_OBJECT, 8},
+	[RP_KEY_U8] = {"u8", RP_ARG_INT, 1},
+	[RP_KEY_U16] = {"u16", RP_ARG_INT, 2},
+	[RP_KEY_U32] = {"u32", RP_ARG_INT, 4},
+	[RP_KEY_U64] = {"u64", RP_ARG_INT, 8},
+	[RP_KEY_I8] = {"i8", RP_ARG_INT, 1},
+	[RP_KEY_I16] = {"i16", RP_ARG_INT, 2},
+	[RP_KEY_I32] = {"i32", RP_ARG_INT, 4},
+	[RP_KEY_I64] = {"i64", RP_ARG_INT, 8},
 };
 
-static const void *member(const struct rp_value *v, enum builder k)
-{
-	return *(const void *const *)((const char *)v + builder_keys[k].offset);
-}
-
-static const char *scalar(const struct rp_value *v, enum builder k)
-{
-	return member(v, k);
-}
+typedef enum rp_value_key builder;
 
 /* The one builder key of a value mapping; -1 (reported) if none or several. */
 static int which_builder(struct rp_build *b, const struct rp_value *v)
 {
-	int found = -1, count = 0;
+	uint32_t given = v->keys & RP_BUILDER_KEYS;
+	if (given && !(given & (given - 1)))
+		return __builtin_ctz(given);
+	if (!given) {
+		rp_error(b, "value has no builder key (one of int, const, flags, cstring, path, "
+			    "tempfile, fd, ret, null, buffer, struct, bytes, sizeof, ref, load, pid, tid, array, chars, run_id)");
+		return -1;
+	}
 	char keys[256] = "";
-	for (int k = 0; k < B_COUNT; k++)
-		if (member(v, (enum builder)k)) {
-			found = k;
-			if (count++)
+	for (int k = 0; k < RP_KEY_TYPE; k++)
+		if (given >> k & 1) {
+			if (keys[0])
 				strncat(keys, ", ", sizeof(keys) - strlen(keys) - 1);
 			strncat(keys, builder_keys[k].key, sizeof(keys) - strlen(keys) - 1);
 		}
-	if (count == 1)
-		return found;
-	if (count == 0)
-		rp_error(b, "value has no builder key (one of int, const, flags, cstring, path, "
-			    "tempfile, fd, ret, null, buffer, struct, bytes, sizeof, ref, load, pid, tid, array, chars, run_id)");
-	else
-		rp_error(b, "value has %d builder keys (%s); give exactly one", count, keys);
+	rp_error(b, "value has %d builder keys (%s); give exactly one", __builtin_popcount(given), keys);
 	return -1;
+}
+
+/* A struct field's type as rendered: its type:, its width key, or ptr. */
+const char *rp_field_type(const struct rp_value *v)
+{
+	if (v->type)
+		return v->type;
+	for (int k = RP_KEY_U8; k <= RP_KEY_I64; k++)
+		if (rp_value_of(v, (builder)k))
+			return builder_keys[k].key;
+	return "ptr";
 }
 
 void rp_store(void *dst, unsigned width, uint64_t v)
@@ -219,17 +213,17 @@ static const char *quote(struct rp_build *b, const char *s)
 	return q;
 }
 
-static int build_reference(struct rp_build *b, const char *id, enum builder k, void *dst,
+static int build_reference(struct rp_build *b, const char *id, builder k, void *dst,
 			   unsigned width, const char **text)
 {
 	unsigned src;
 	if (rp_step_ref(b, id, &src) != 0)
 		return -1;
-	if (k == B_FD && !(b->prog->info[src].flags & RP_SC_RETFD))
+	if (k == RP_KEY_FD && !(b->prog->info[src].flags & RP_SC_RETFD))
 		rp_warning(b, "step '%s' calls %s, which does not return a file descriptor", id,
 			   b->prog->info[src].call);
-	rp_add_fixup(b, dst, width, src, k == B_FD ? RP_REF_FD : RP_REF_RET);
-	*text = rp_text(b, "%s(%s)", k == B_FD ? "fd" : "ret", id);
+	rp_add_fixup(b, dst, width, src, k == RP_KEY_FD ? RP_REF_FD : RP_REF_RET);
+	*text = rp_text(b, "%s(%s)", k == RP_KEY_FD ? "fd" : "ret", id);
 	return 0;
 }
 
@@ -243,20 +237,20 @@ static int build_path(struct rp_build *b, const char *rel, uint64_t *slot, const
 	return 0;
 }
 
-static int pointer_builder(struct rp_build *b, const struct rp_value *v, enum builder k,
+static int pointer_builder(struct rp_build *b, const struct rp_value *v, builder k,
 			   uint64_t *slot, const char **text)
 {
 	size_t mark = rp_path_push(b, "%s", builder_keys[k].key);
 	int rc = 0;
 	switch (k) {
-	case B_CSTRING:
-		*slot = (uint64_t)(uintptr_t)rp_arena_strdup(&b->prog->arena, v->cstring);
-		*text = quote(b, v->cstring);
+	case RP_KEY_CSTRING:
+		*slot = (uint64_t)(uintptr_t)rp_arena_strdup(&b->prog->arena, v->text);
+		*text = quote(b, v->text);
 		break;
-	case B_PATH:
-		rc = build_path(b, v->path, slot, text);
+	case RP_KEY_PATH:
+		rc = build_path(b, v->text, slot, text);
 		break;
-	case B_TEMPFILE:
+	case RP_KEY_TEMPFILE:
 		rc = rp_add_sandbox_file(b, v->tempfile);
 		if (rc == 0) {
 			size_t m2 = rp_path_push(b, "name");
@@ -264,32 +258,32 @@ static int pointer_builder(struct rp_build *b, const struct rp_value *v, enum bu
 			rp_path_pop(b, m2);
 		}
 		break;
-	case B_NULL:
+	case RP_KEY_NULL:
 		*slot = 0;
 		*text = "NULL";
 		break;
-	case B_BUFFER:
+	case RP_KEY_BUFFER:
 		rc = rp_build_buffer(b, v->buffer, slot, text);
 		break;
-	case B_STRUCT:
+	case RP_KEY_STRUCT:
 		rc = rp_build_struct(b, v->struct_, slot, text);
 		break;
-	case B_BYTES:
+	case RP_KEY_BYTES:
 		rc = rp_build_bytes(b, v->bytes, slot, text);
 		break;
-	case B_ARRAY:
-	case B_CHARS:
+	case RP_KEY_ARRAY:
+	case RP_KEY_CHARS:
 		rp_path_pop(b, mark); /* the aggregate builder names its own path */
 		mark = rp_path_mark(b);
 		rc = rp_build_aggregate(b, v, slot, text);
 		break;
-	case B_RUN_ID: /* bound with the sandbox: the run's nonce, as a C string */
+	case RP_KEY_RUN_ID: /* bound with the sandbox: the run's nonce, as a C string */
 		rp_add_reloc(b, slot, NULL);
 		*text = "run_id";
 		break;
-	case B_REF:
-		rc = rp_object_ref(b, v->ref, slot);
-		*text = rp_text(b, "&%s", v->ref);
+	case RP_KEY_REF:
+		rc = rp_object_ref(b, v->text, slot);
+		*text = rp_text(b, "&%s", v->text);
 		break;
 	default:
 		break;
@@ -318,68 +312,68 @@ static int fits(const char *type, unsigned width, int64_t v)
 }
 
 /* field_type: "u8" .. "i64" for struct fields (range-checked), NULL for arguments. */
-static int scalar_builder(struct rp_build *b, const struct rp_value *v, enum builder k,
+static int scalar_builder(struct rp_build *b, const struct rp_value *v, builder k,
 			  void *dst, unsigned width, const char *field_type, const char **text)
 {
 	size_t mark = rp_path_push(b, "%s", builder_keys[k].key);
 	int64_t val = 0;
 	int rc = 0;
 	switch (k) {
-	case B_INT:
-		rc = build_int(b, v->int_, &val);
-		*text = v->int_;
+	case RP_KEY_INT:
+		rc = build_int(b, v->text, &val);
+		*text = v->text;
 		break;
-	case B_CONST:
-		if (strchr(v->const_, '|')) {
+	case RP_KEY_CONST:
+		if (strchr(v->text, '|')) {
 			rp_error(b, "const takes one constant name, not the expression '%s' "
-				    "(use flags: for A|B)", v->const_);
+				    "(use flags: for A|B)", v->text);
 			rc = -1;
-		} else if (!is_name_start(v->const_[0])) {
+		} else if (!is_name_start(v->text[0])) {
 			rp_error(b, "const takes a constant name, not '%s' (use int: for numbers)",
-				 v->const_);
+				 v->text);
 			rc = -1;
 		} else {
-			rc = constant_value(b, v->const_, &val);
+			rc = constant_value(b, v->text, &val);
 		}
-		*text = v->const_;
+		*text = v->text;
 		break;
-	case B_FLAGS:
+	case RP_KEY_FLAGS:
 		rp_path_pop(b, mark);
 		mark = rp_path_mark(b);
 		rc = build_flags(b, v, &val, text);
 		break;
-	case B_FD:
-	case B_RET:
-		rc = build_reference(b, scalar(v, k), k, dst, width, text);
+	case RP_KEY_FD:
+	case RP_KEY_RET:
+		rc = build_reference(b, v->text, k, dst, width, text);
 		rp_path_pop(b, mark);
 		return rc;
-	case B_LOAD:
+	case RP_KEY_LOAD:
 		rc = rp_build_load(b, v->load, dst, width, text);
 		rp_path_pop(b, mark);
 		return rc;
-	case B_PID:
-	case B_TID:
+	case RP_KEY_PID:
+	case RP_KEY_TID:
 		/* Known only in the process (or thread) that runs the step. */
-		if (strcmp(scalar(v, k), "self") != 0) {
+		if (strcmp(v->text, "self") != 0) {
 			rp_error(b, "%s takes 'self' (the process or thread running the step), not '%s'",
-				 builder_keys[k].key, scalar(v, k));
+				 builder_keys[k].key, v->text);
 			rc = -1;
 		} else {
-			rp_add_fixup(b, dst, width, b->step, k == B_PID ? RP_REF_PID : RP_REF_TID);
+			rp_add_fixup(b, dst, width, b->step, k == RP_KEY_PID ? RP_REF_PID : RP_REF_TID);
 			*text = rp_text(b, "%s(self)", builder_keys[k].key);
 		}
 		rp_path_pop(b, mark);
 		return rc;
-	case B_SIZEOF: {
+	case RP_KEY_SIZEOF: {
 		size_t size = 0;
-		rc = rp_object_size(b, v->sizeof_, &size);
+		rc = rp_object_size(b, v->text, &size);
 		val = (int64_t)size;
 		*text = rp_text(b, "%zu", size);
 		break;
 	}
 	default: /* width keys */
-		rc = rp_scalar_expr(b, scalar(v, k), &val);
-		*text = scalar(v, k);
+		rc = rp_scalar_expr(b, v->text, &val);
+		*text = v->text;
 		break;
 	}
 	if (rc == 0 && field_type && !fits(field_type, width, val)) {
@@ -393,31 +387,31 @@ static int scalar_builder(struct rp_build *b, const struct rp_value *v, enum bui
 	return rc;
 }
 
-static int is_pointer_builder(enum builder k)
+static int is_pointer_builder(builder k)
 {
-	return k == B_CSTRING || k == B_PATH || k == B_TEMPFILE || k == B_NULL || k == B_BUFFER ||
-	       k == B_STRUCT || k == B_BYTES || k == B_REF || k == B_ARRAY || k == B_CHARS ||
-	       k == B_RUN_ID;
+	return k == RP_KEY_CSTRING || k == RP_KEY_PATH || k == RP_KEY_TEMPFILE || k == RP_KEY_NULL || k == RP_KEY_BUFFER ||
+	       k == RP_KEY_STRUCT || k == RP_KEY_BYTES || k == RP_KEY_REF || k == RP_KEY_ARRAY || k == RP_KEY_CHARS ||
+	       k == RP_KEY_RUN_ID;
 }
 
 /* What lies behind a pointer argument, for the event record (size, or a C string). */
-static uint32_t pointed_bytes(struct rp_build *b, const struct rp_value *v, enum builder k)
+static uint32_t pointed_bytes(struct rp_build *b, const struct rp_value *v, builder k)
 {
 	size_t size = 0;
 	struct rp_diags *loud = b->diags, quiet;
 	rp_diags_init(&quiet, loud->file);
 	b->diags = &quiet; /* sizes were checked where the values were built */
 	switch (k) {
-	case B_CSTRING:
-	case B_PATH:
-	case B_TEMPFILE:
-	case B_RUN_ID:
+	case RP_KEY_CSTRING:
+	case RP_KEY_PATH:
+	case RP_KEY_TEMPFILE:
+	case RP_KEY_RUN_ID:
 		size = RP_ARG_STRING;
 		break;
-	case B_REF:
-		rp_object_size(b, v->ref, &size);
+	case RP_KEY_REF:
+		rp_object_size(b, v->text, &size);
 		break;
-	case B_NULL:
+	case RP_KEY_NULL:
 		break;
 	default:
 		rp_value_size(b, v, &size);
@@ -440,11 +434,11 @@ int rp_build_arg(struct rp_build *b, const struct rp_value *v, uint64_t *slot, c
 		return -1;
 	}
 	*kind = builder_keys[k].arg_kind;
-	if (is_pointer_builder((enum builder)k)) {
-		*bytes = pointed_bytes(b, v, (enum builder)k);
-		return pointer_builder(b, v, (enum builder)k, slot, text);
+	if (is_pointer_builder((builder)k)) {
+		*bytes = pointed_bytes(b, v, (builder)k);
+		return pointer_builder(b, v, (builder)k, slot, text);
 	}
-	return scalar_builder(b, v, (enum builder)k, slot, 8, NULL, text);
+	return scalar_builder(b, v, (builder)k, slot, 8, NULL, text);
 }
 
 static const struct {
@@ -464,19 +458,19 @@ int rp_field_width(struct rp_build *b, const struct rp_value *v, unsigned *width
 		for (size_t i = 0; i < sizeof(type_names) / sizeof(type_names[0]); i++)
 			if (strcmp(v->type, type_names[i].name) == 0) {
 				*width = type_names[i].width;
-				if (is_pointer_builder((enum builder)k) && strcmp(v->type, "u64") &&
+				if (is_pointer_builder((builder)k) && strcmp(v->type, "u64") &&
 				    strcmp(v->type, "ptr"))
 					break;
-				if (!is_pointer_builder((enum builder)k) && strcmp(v->type, "ptr") == 0)
+				if (!is_pointer_builder((builder)k) && strcmp(v->type, "ptr") == 0)
 					break;
-				if (builder_keys[k].width && !is_pointer_builder((enum builder)k))
+				if (builder_keys[k].width && !is_pointer_builder((builder)k))
 					break; /* u32 plus type: ambiguous */
 				return 0;
 			}
 		size_t mark = rp_path_push(b, "type");
 		rp_error(b, "bad field type '%s' for %s %s field (%s)", v->type,
 			 article(builder_keys[k].key), builder_keys[k].key,
-			 is_pointer_builder((enum builder)k) ? "a pointer field is u64 or ptr"
+			 is_pointer_builder((builder)k) ? "a pointer field is u64 or ptr"
 			 : builder_keys[k].width ? "a width key takes no type"
 			 : "u8, u16, u32, u64, i8, i16, i32 or i64");
 		rp_path_pop(b, mark);
@@ -498,8 +492,8 @@ int rp_build_field(struct rp_build *b, const struct rp_value *v, void *dst, unsi
 	if (k < 0)
 		return -1;
 	/* Pointer fields are 8 bytes and 8-aligned: build in place so relocations hit them. */
-	if (is_pointer_builder((enum builder)k))
-		return pointer_builder(b, v, (enum builder)k, dst, text);
+	if (is_pointer_builder((builder)k))
+		return pointer_builder(b, v, (builder)k, dst, text);
 	const char *type = v->type ? v->type : builder_keys[k].key;
-	return scalar_builder(b, v, (enum builder)k, dst, width, type, text);
+	return scalar_builder(b, v, (builder)k, dst, width, type, text);
 }

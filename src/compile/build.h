@@ -110,6 +110,8 @@ void rp_store(void *dst, unsigned width, uint64_t v);
 /* value/width helpers */
 int rp_build_field(struct rp_build *b, const struct rp_value *v, void *dst, unsigned width,
 		   const char **text);
+/* A struct field's type as rendered: its type:, its width key, or ptr. */
+const char *rp_field_type(const struct rp_value *v);
 int rp_field_width(struct rp_build *b, const struct rp_value *v, unsigned *width);
 int rp_scalar_expr(struct rp_build *b, const char *text, int64_t *out);
 int rp_sandbox_relpath(struct rp_build *b, const char *rel);

@@ -1,11 +1,11 @@
 /*
  * The spec's libcyaml schema, beside the structs it fills (replay/spec.h),
- * and the loader that turns libcyaml's log text into positioned errors.
- * Every scalar is loaded as a string: the compiler parses numbers itself,
- * because libcyaml accepts "430abc" and reads "010" as octal.
+ * and the loader that reads a spec file with it (src/load/read.c does the
+ * walk).  Every scalar is loaded as a string: the compiler parses numbers
+ * itself, because libcyaml accepts "430abc" and reads "010" as octal.
  */
 #include <errno.h>
-#include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,8 +14,7 @@
 #include <yaml.h>
 
 #include "replay/load.h"
-#include "spec_mem.h"
-#include "validate.h"
+#include "read.h"
 
 #define OPT (CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL)
 #define STR(key, type, member) \
@@ -83,39 +82,45 @@ static const cyaml_schema_field_t struct_fields[] = {
 	CYAML_FIELD_END,
 };
 
-static const cyaml_schema_field_t value_fields[] = {
-	STR("int", struct rp_value, int_),
-	STR("const", struct rp_value, const_),
-	CYAML_FIELD_SEQUENCE("flags", OPT, struct rp_value, flags, &string_entry, 1,
-			     CYAML_UNLIMITED),
-	STR("cstring", struct rp_value, cstring),
-	STR("path", struct rp_value, path),
-	CYAML_FIELD_MAPPING_PTR("tempfile", OPT, struct rp_value, tempfile, file_fields),
-	STR("fd", struct rp_value, fd),
-	STR("ret", struct rp_value, ret),
-	STR("null", struct rp_value, null),
-	CYAML_FIELD_MAPPING_PTR("buffer", OPT, struct rp_value, buffer, buffer_fields),
-	CYAML_FIELD_MAPPING_PTR("struct", OPT, struct rp_value, struct_, struct_fields),
-	CYAML_FIELD_MAPPING_PTR("bytes", OPT, struct rp_value, bytes, bytes_fields),
-	STR("sizeof", struct rp_value, sizeof_),
-	STR("ref", struct rp_value, ref),
-	CYAML_FIELD_MAPPING_PTR("load", OPT, struct rp_value, load, load_fields),
-	STR("pid", struct rp_value, pid),
-	STR("tid", struct rp_value, tid),
-	STR("run_id", struct rp_value, run_id),
-	CYAML_FIELD_MAPPING_PTR("array", OPT, struct rp_value, array, array_fields),
-	CYAML_FIELD_MAPPING_PTR("chars", OPT, struct rp_value, chars, chars_fields),
-	STR("type", struct rp_value, type),
-	STR("u8", struct rp_value, u8),
-	STR("u16", struct rp_value, u16),
-	STR("u32", struct rp_value, u32),
-	STR("u64", struct rp_value, u64),
-	STR("i8", struct rp_value, i8),
-	STR("i16", struct rp_value, i16),
-	STR("i32", struct rp_value, i32),
-	STR("i64", struct rp_value, i64),
-	CYAML_FIELD_END,
+/* Keyed (see read.h): the builder keys share one slot, `keys` says which were given. */
+#define BUILDER(key, index, member) [index] = STR(key, struct rp_value, member)
+#define BUILDER_MAPPING(key, index, member, fields) \
+	[index] = CYAML_FIELD_MAPPING_PTR(key, OPT, struct rp_value, member, fields)
+
+static const cyaml_schema_field_t value_fields[RP_KEY_COUNT + 1] = {
+	BUILDER("int", RP_KEY_INT, text),
+	BUILDER("const", RP_KEY_CONST, text),
+	[RP_KEY_FLAGS] = CYAML_FIELD_SEQUENCE("flags", OPT, struct rp_value, flags, &string_entry,
+					      1, CYAML_UNLIMITED),
+	BUILDER("cstring", RP_KEY_CSTRING, text),
+	BUILDER("path", RP_KEY_PATH, text),
+	BUILDER_MAPPING("tempfile", RP_KEY_TEMPFILE, tempfile, file_fields),
+	BUILDER("fd", RP_KEY_FD, text),
+	BUILDER("ret", RP_KEY_RET, text),
+	BUILDER("null", RP_KEY_NULL, text),
+	BUILDER_MAPPING("buffer", RP_KEY_BUFFER, buffer, buffer_fields),
+	BUILDER_MAPPING("struct", RP_KEY_STRUCT, struct_, struct_fields),
+	BUILDER_MAPPING("bytes", RP_KEY_BYTES, bytes, bytes_fields),
+	BUILDER("sizeof", RP_KEY_SIZEOF, text),
+	BUILDER("ref", RP_KEY_REF, text),
+	BUILDER_MAPPING("load", RP_KEY_LOAD, load, load_fields),
+	BUILDER("pid", RP_KEY_PID, text),
+	BUILDER("tid", RP_KEY_TID, text),
+	BUILDER("run_id", RP_KEY_RUN_ID, text),
+	BUILDER_MAPPING("array", RP_KEY_ARRAY, array, array_fields),
+	BUILDER_MAPPING("chars", RP_KEY_CHARS, chars, chars_fields),
+	[RP_KEY_TYPE] = STR("type", struct rp_value, type),
+	BUILDER("u8", RP_KEY_U8, text),
+	BUILDER("u16", RP_KEY_U16, text),
+	BUILDER("u32", RP_KEY_U32, text),
+	BUILDER("u64", RP_KEY_U64, text),
+	BUILDER("i8", RP_KEY_I8, text),
+	BUILDER("i16", RP_KEY_I16, text),
+	BUILDER("i32", RP_KEY_I32, text),
+	BUILDER("i64", RP_KEY_I64, text),
+	[RP_KEY_COUNT] = CYAML_FIELD_END,
 };
+_Static_assert(RP_KEY_COUNT <= 32, "a keyed record holds one bit per key");
 
 static const cyaml_schema_value_t value_entry = {
 	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct rp_value, value_fields),
@@ -249,133 +254,27 @@ static const cyaml_schema_value_t spec_schema = {
 	CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, struct rp_spec, spec_fields),
 };
 
-/* What libcyaml said: its first error line and the innermost backtrace position. */
-struct cyaml_report {
-	char msg[512];
-	unsigned line, col;
-	int in_backtrace;
+static const struct rp_read_schema spec_reading = {
+	.root = &spec_schema,
+	.keyed = value_fields,
+	.keys_offset = offsetof(struct rp_value, keys),
 };
-
-static void chomp(char *s)
-{
-	size_t n = strlen(s);
-	while (n && (s[n - 1] == '\n' || s[n - 1] == ' '))
-		s[--n] = '\0';
-}
-
-static void log_hook(cyaml_log_t level, void *ctx, const char *fmt, va_list args)
-{
-	struct cyaml_report *r = ctx;
-	char line[480];
-	if (level < CYAML_LOG_ERROR)
-		return;
-	vsnprintf(line, sizeof(line), fmt, args);
-	chomp(line);
-	const char *text = strncmp(line, "Load: ", 6) == 0 ? line + 6 : line;
-	if (strcmp(text, "Backtrace:") == 0) {
-		r->in_backtrace = 1;
-		return;
-	}
-	unsigned l, c;
-	const char *pos = strstr(text, "(line: ");
-	if (r->in_backtrace && pos && !r->line && sscanf(pos, "(line: %u, column: %u)", &l, &c) == 2) {
-		r->line = l;
-		r->col = c;
-		return;
-	}
-	if (!r->msg[0] && !r->in_backtrace)
-		snprintf(r->msg, sizeof(r->msg), "%s", text);
-}
-
-static const char *node_kind(const char *name)
-{
-	if (strncmp(name, "SEQUENCE", 8) == 0)
-		return "a list";
-	if (strncmp(name, "MAPPING", 7) == 0)
-		return "a mapping";
-	if (strcmp(name, "STRING") == 0 || strcmp(name, "SCALAR") == 0)
-		return "a scalar";
-	return NULL;
-}
-
-/* "Expecting STRING, got event: SEQUENCE_START" -> "expected a scalar here, not a list" */
-static void reword_type_error(char *msg, size_t size)
-{
-	char want[32], got[32];
-	if (sscanf(msg, "Expecting %31[A-Z_], got event: %31[A-Z_]", want, got) != 2)
-		return;
-	const char *w = node_kind(want), *g = node_kind(got);
-	if (w && g)
-		snprintf(msg, size, "expected %s here, not %s", w, g);
-}
-
-static void lower_first(char *s)
-{
-	if (s[0] >= 'A' && s[0] <= 'Z' && !(s[1] >= 'A' && s[1] <= 'Z'))
-		s[0] = (char)(s[0] - 'A' + 'a');
-}
-
-static cyaml_config_t config(struct cyaml_report *r, struct rp_spec_mem *mem)
-{
-	return (cyaml_config_t){
-		.log_fn = log_hook,
-		.log_ctx = r,
-		.mem_fn = rp_spec_mem_fn,
-		.mem_ctx = mem,
-		.log_level = CYAML_LOG_ERROR,
-		.flags = CYAML_CFG_NO_ALIAS,
-	};
-}
-
-/* A "---" or "..." line: where a second YAML document could begin. */
-static int has_document_marker(const unsigned char *text, size_t len)
-{
-	for (size_t i = 0; i + 3 <= len; i++) {
-		if ((i == 0 || text[i - 1] == '\n') &&
-		    (memcmp(text + i, "---", 3) == 0 || memcmp(text + i, "...", 3) == 0) &&
-		    (i + 3 == len || strchr(" \t\r\n", text[i + 3])))
-			return 1;
-	}
-	return 0;
-}
 
 /* Parse diags->source; the loaders below only differ in how the text arrives. */
 static struct rp_spec *load_source(struct rp_diags *diags)
 {
-	struct cyaml_report report = {0};
-	struct rp_spec *spec = NULL;
-	struct rp_spec_mem *mem = rp_spec_mem_new();
+	struct rp_arena *mem = calloc(1, sizeof(*mem));
 	if (!mem)
 		abort();
-	cyaml_config_t cfg = config(&report, mem);
-	cyaml_err_t err = cyaml_load_data(diags->source, diags->source_len, &cfg, &spec_schema,
-					  (cyaml_data_t **)&spec, NULL);
-	if (err == CYAML_OK && spec)
-		spec->mem = mem;
-	else
-		rp_spec_mem_free(mem);
-	if (err == CYAML_OK && spec && !has_document_marker(diags->source, diags->source_len))
-		return spec;
-	if (err == CYAML_OK && spec) {
-		/* libcyaml reads the first document and ignores the rest: refuse a second. */
-		if (rp_validate_yaml(diags->source, diags->source_len, &spec_schema, diags) == 0)
-			return spec;
-		rp_spec_free(spec);
+	struct rp_spec *spec = rp_read_yaml(diags->source, diags->source_len, &spec_reading, mem,
+					    diags);
+	if (!spec) {
+		rp_arena_free(mem);
+		free(mem);
 		return NULL;
 	}
-	if (err == CYAML_OK) { /* nothing but comments, or nothing at all */
-		rp_diag_at(diags, RP_ERROR, 1, 1, "the spec is empty: it needs at least name: and steps:");
-		return NULL;
-	}
-	/* Our own walk finds every structural problem at its exact place. */
-	if (rp_validate_yaml(diags->source, diags->source_len, &spec_schema, diags) > 0)
-		return NULL;
-	if (!report.msg[0])
-		snprintf(report.msg, sizeof(report.msg), "%s", cyaml_strerror(err));
-	reword_type_error(report.msg, sizeof(report.msg));
-	lower_first(report.msg);
-	rp_diag_at(diags, RP_ERROR, report.line, report.col, "%s", report.msg);
-	return NULL;
+	spec->mem = mem;
+	return spec;
 }
 
 #define MAX_SPEC_BYTES (256u << 20)
@@ -443,6 +342,9 @@ struct rp_spec *rp_spec_load_data(const void *data, size_t len, struct rp_diags 
 
 void rp_spec_free(struct rp_spec *spec)
 {
-	if (spec)
-		rp_spec_mem_free(spec->mem); /* the spec itself lives there too */
+	if (!spec)
+		return;
+	struct rp_arena *mem = spec->mem; /* the spec itself lives there too */
+	rp_arena_free(mem);
+	free(mem);
 }

@@ -72,12 +72,14 @@ def loader_fields():
     with open(os.path.join(ROOT, "src", "load", "schema.c")) as f:
         src = f.read()
     tables = {}
-    for name, body in re.findall(r"static const cyaml_schema_field_t (\w+)\[\] = \{(.*?)\n\};", src, re.S):
+    # value_fields is keyed by RP_KEY_* ([index] = ...); its BUILDER macros are optional.
+    for name, body in re.findall(r"static const cyaml_schema_field_t (\w+)\[[^\]]*\] = \{(.*?)\n\};", src, re.S):
         keys, required = set(), set()
-        for macro, key, rest in re.findall(r"\b(REQ_STR|STR|CYAML_FIELD_\w+)\(\s*\"([^\"]+)\",(.*?)\)(?=,\s*\n)",
-                                           body, re.S):
+        for macro, key, rest in re.findall(r"\b(REQ_STR|STR|BUILDER|BUILDER_MAPPING|CYAML_FIELD_\w+)"
+                                           r"\(\s*\"([^\"]+)\",(.*?)\)(?=,\s*\n)", body, re.S):
             keys.add(key)
-            if macro == "REQ_STR" or (macro != "STR" and not re.search(r"\bOPT\b|CYAML_FLAG_OPTIONAL", rest)):
+            optional = macro in ("STR", "BUILDER", "BUILDER_MAPPING")
+            if macro == "REQ_STR" or (not optional and not re.search(r"\bOPT\b|CYAML_FLAG_OPTIONAL", rest)):
                 required.add(key)
         tables[name] = (keys, required)
     return tables

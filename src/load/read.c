@@ -1,16 +1,28 @@
 /*
- * A second reading of a spec that failed to load: libyaml events walked in
- * step with the libcyaml schema, so every problem gets its own line:col and
- * all of them are reported, not just libcyaml's first.
+ * Reading a spec: libyaml events walked in step with the libcyaml schema.
+ * Records are built on the C stack and copied to the arena when complete;
+ * list entries wait on a scratch stack until their list ends, so every list
+ * is allocated once, at its final size.  Errors do not stop the walk: every
+ * problem gets its own line:col.
  */
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
 
+#include "read.h"
 #include "replay/tables.h"
-#include "validate.h"
 
-#define MAX_FIELDS 64
+#define MAX_FIELDS 32  /* keys of one mapping: a bit each in a keyed record */
+#define MAX_RECORD 256 /* bytes of the largest struct in spec.h */
+#define MAX_DEPTH 64   /* nested mappings; every level costs C stack */
+
+/* Storage for a record under construction, aligned for any member. */
+union record {
+	max_align_t align;
+	unsigned char bytes[MAX_RECORD];
+};
 
 struct walk {
 	yaml_parser_t parser;
@@ -19,6 +31,11 @@ struct walk {
 	int broken; /* syntax error or end of input: stop */
 	unsigned first_diag;
 	int ended;  /* STREAM-END seen */
+	int depth;
+	const struct rp_read_schema *schema;
+	struct rp_arena *arena;
+	unsigned char *stack; /* entries of the lists being read, innermost on top */
+	size_t stack_len, stack_cap;
 };
 
 static void error_at(struct walk *w, const yaml_mark_t *m, const char *fmt, ...)
@@ -82,8 +99,49 @@ static void skip_node(struct walk *w, const yaml_event_t *ev)
 	}
 }
 
+static void put_pointer(unsigned char *dst, const void *p)
+{
+	memcpy(dst, &p, sizeof(p));
+}
+
+static void put_count(unsigned char *dst, unsigned size, uint32_t n)
+{
+	uint8_t n8 = (uint8_t)n;
+	uint16_t n16 = (uint16_t)n;
+	uint64_t n64 = n;
+	switch (size) {
+	case 1: memcpy(dst, &n8, 1); break;
+	case 2: memcpy(dst, &n16, 2); break;
+	case 8: memcpy(dst, &n64, 8); break;
+	default: memcpy(dst, &n, 4); break;
+	}
+}
+
+static void *copy_out(struct walk *w, const void *src, size_t size)
+{
+	return memcpy(rp_arena_alloc(w->arena, size, sizeof(max_align_t)), src, size);
+}
+
+static void push_entry(struct walk *w, const void *entry, size_t size)
+{
+	if (w->stack_len + size > w->stack_cap) {
+		size_t cap = w->stack_cap ? w->stack_cap * 2 : 4096;
+		while (cap < w->stack_len + size)
+			cap *= 2;
+		unsigned char *bigger = realloc(w->stack, cap);
+		if (!bigger) {
+			fprintf(stderr, "replay: out of memory\n");
+			exit(2);
+		}
+		w->stack = bigger;
+		w->stack_cap = cap;
+	}
+	memcpy(w->stack + w->stack_len, entry, size);
+	w->stack_len += size;
+}
+
 static void value(struct walk *w, const char *key, const cyaml_schema_value_t *s,
-		  const yaml_event_t *ev);
+		  const yaml_event_t *ev, unsigned char *dst, uint32_t *count);
 
 static const cyaml_schema_field_t *find_field(const cyaml_schema_field_t *f, const char *key,
 					      unsigned *index)
@@ -110,9 +168,11 @@ static void unknown_key(struct walk *w, const cyaml_schema_field_t *fields, cons
 		error_at(w, &key->start_mark, "unknown key '%s'", k);
 }
 
-static void mapping(struct walk *w, const cyaml_schema_field_t *fields, const yaml_event_t *start)
+/* A mapping's keys, each loaded into `rec` where its field says. */
+static void fields_of(struct walk *w, const cyaml_schema_field_t *fields, const yaml_event_t *start,
+		      unsigned char *rec)
 {
-	unsigned char seen[MAX_FIELDS] = {0};
+	uint32_t seen = 0;
 	for (;;) {
 		yaml_event_t key, val;
 		if (next(w, &key) != 0)
@@ -141,45 +201,91 @@ static void mapping(struct walk *w, const cyaml_schema_field_t *fields, const ya
 		if (!f) {
 			unknown_key(w, fields, &key);
 			skip_node(w, &val);
-		} else if (seen[i]) {
+		} else if (seen >> i & 1) {
 			error_at(w, &key.start_mark, "duplicate key '%s'", f->key);
 			skip_node(w, &val);
 		} else {
-			seen[i] = 1;
-			value(w, f->key, &f->value, &val);
+			uint32_t n = 0;
+			seen |= (uint32_t)1 << i;
+			value(w, f->key, &f->value, &val, rec + f->data_offset, &n);
+			if (f->value.type == CYAML_SEQUENCE)
+				put_count(rec + f->count_offset, f->count_size, n);
 		}
 		yaml_event_delete(&key);
 		yaml_event_delete(&val);
 	}
 	for (unsigned i = 0; fields[i].key; i++)
-		if (!seen[i] && !(fields[i].value.flags & CYAML_FLAG_OPTIONAL))
+		if (!(seen >> i & 1) && !(fields[i].value.flags & CYAML_FLAG_OPTIONAL))
 			error_at(w, &start->start_mark, "missing required key '%s'", fields[i].key);
+	if (fields == w->schema->keyed)
+		memcpy(rec + w->schema->keys_offset, &seen, sizeof(seen));
+}
+
+static void mapping(struct walk *w, const cyaml_schema_value_t *s, const yaml_event_t *start,
+		    unsigned char *dst)
+{
+	if (w->depth == MAX_DEPTH) {
+		error_at(w, &start->start_mark, "nested more than %d mappings deep", MAX_DEPTH);
+		skip_node(w, start);
+		return;
+	}
+	union record rec;
+	memset(rec.bytes, 0, s->data_size);
+	w->depth++;
+	fields_of(w, s->mapping.fields, start, rec.bytes);
+	w->depth--;
+	if (s->flags & CYAML_FLAG_POINTER)
+		put_pointer(dst, copy_out(w, rec.bytes, s->data_size));
+	else
+		memcpy(dst, rec.bytes, s->data_size);
+}
+
+static size_t entry_size(const cyaml_schema_value_t *entry)
+{
+	return entry->flags & CYAML_FLAG_POINTER ? sizeof(void *) : entry->data_size;
 }
 
 static void sequence(struct walk *w, const char *key, const cyaml_schema_value_t *s,
-		     const yaml_event_t *start)
+		     const yaml_event_t *start, unsigned char *dst, uint32_t *count)
 {
-	unsigned count = 0;
+	const cyaml_schema_value_t *entry = s->sequence.entry;
+	size_t size = entry_size(entry), base = w->stack_len;
+	uint32_t n = 0;
 	for (;;) {
 		yaml_event_t e;
 		if (next(w, &e) != 0)
-			return;
+			break;
 		if (e.type == YAML_SEQUENCE_END_EVENT) {
 			yaml_event_delete(&e);
 			break;
 		}
-		if (++count == s->sequence.max + 1 && s->sequence.max != CYAML_UNLIMITED)
+		if (++n == s->sequence.max + 1 && s->sequence.max != CYAML_UNLIMITED)
 			error_at(w, &e.start_mark, "'%s' takes at most %u entries", key, s->sequence.max);
-		value(w, key, s->sequence.entry, &e);
+		union record item;
+		memset(item.bytes, 0, size);
+		value(w, key, entry, &e, item.bytes, NULL);
+		push_entry(w, item.bytes, size);
 		yaml_event_delete(&e);
 	}
-	if (count < s->sequence.min)
+	if (n < s->sequence.min && !w->broken)
 		error_at(w, &start->start_mark, "'%s' needs at least %u entr%s", key, s->sequence.min,
 			 s->sequence.min == 1 ? "y" : "ies");
+	put_pointer(dst, n ? copy_out(w, w->stack + base, n * size) : NULL);
+	*count = n;
+	w->stack_len = base;
 }
 
+static void scalar(struct walk *w, const yaml_event_t *ev, unsigned char *dst)
+{
+	size_t n = ev->data.scalar.length;
+	char *text = rp_arena_alloc(w->arena, n + 1, 1); /* zeroed: the NUL is there */
+	memcpy(text, ev->data.scalar.value, n);
+	put_pointer(dst, text);
+}
+
+/* Load the node that starts with `ev` into `dst`, as schema `s` says. */
 static void value(struct walk *w, const char *key, const cyaml_schema_value_t *s,
-		  const yaml_event_t *ev)
+		  const yaml_event_t *ev, unsigned char *dst, uint32_t *count)
 {
 	if (ev->type == YAML_ALIAS_EVENT) {
 		error_at(w, &ev->start_mark, "YAML aliases are not allowed in a spec");
@@ -188,54 +294,74 @@ static void value(struct walk *w, const char *key, const cyaml_schema_value_t *s
 	switch (s->type) {
 	case CYAML_MAPPING:
 		if (ev->type == YAML_MAPPING_START_EVENT)
-			return mapping(w, s->mapping.fields, ev);
+			return mapping(w, s, ev, dst);
 		error_at(w, &ev->start_mark, "expected a mapping here, not %s", kind_of(ev));
 		break;
 	case CYAML_SEQUENCE:
-	case CYAML_SEQUENCE_FIXED:
-		if (ev->type == YAML_SEQUENCE_START_EVENT)
-			return sequence(w, key, s, ev);
+		if (ev->type == YAML_SEQUENCE_START_EVENT && count)
+			return sequence(w, key, s, ev, dst, count);
 		error_at(w, &ev->start_mark, "expected a list here, not %s", kind_of(ev));
 		break;
-	default:
+	default: /* CYAML_STRING: every scalar stays a string */
 		if (ev->type == YAML_SCALAR_EVENT)
-			return;
+			return scalar(w, ev, dst);
 		error_at(w, &ev->start_mark, "expected a scalar here, not %s", kind_of(ev));
 		break;
 	}
 	skip_node(w, ev);
 }
 
-static void document(struct walk *w, const cyaml_schema_value_t *schema)
+/* A document of nothing but "---": libyaml gives an empty plain scalar. */
+static int is_null(const yaml_event_t *e)
+{
+	return e->type == YAML_SCALAR_EVENT && e->data.scalar.length == 0 &&
+	       e->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+}
+
+static void empty(struct walk *w)
+{
+	yaml_mark_t top = {0};
+	error_at(w, &top, "the spec is empty: it needs at least name: and steps:");
+}
+
+static void *document(struct walk *w)
 {
 	yaml_event_t e;
 	int documents = 0;
+	unsigned char root[sizeof(void *)] = {0};
 	while (next(w, &e) == 0) {
 		yaml_event_type_t t = e.type;
 		if (t == YAML_DOCUMENT_START_EVENT && ++documents == 2)
 			error_at(w, &e.start_mark, "a spec is one YAML document; remove this one");
 		if (t == YAML_SCALAR_EVENT || t == YAML_SEQUENCE_START_EVENT ||
 		    t == YAML_MAPPING_START_EVENT || t == YAML_ALIAS_EVENT) {
-			if (documents == 1)
-				value(w, "spec", schema, &e);
+			if (documents == 1 && is_null(&e))
+				empty(w);
+			else if (documents == 1)
+				value(w, "spec", w->schema->root, &e, root, NULL);
 			else
 				skip_node(w, &e);
 		}
 		if (t == YAML_STREAM_END_EVENT && documents == 0)
-			error_at(w, &e.start_mark, "the spec is empty");
+			empty(w);
 		yaml_event_delete(&e);
 		if (t == YAML_STREAM_END_EVENT)
 			break;
 	}
+	void *p;
+	memcpy(&p, root, sizeof(p));
+	return p;
 }
 
-unsigned rp_validate_yaml(const unsigned char *data, size_t len,
-			  const cyaml_schema_value_t *schema, struct rp_diags *diags)
+void *rp_read_yaml(const unsigned char *data, size_t len, const struct rp_read_schema *schema,
+		   struct rp_arena *arena, struct rp_diags *diags)
 {
-	struct walk w = {.diags = diags, .first_diag = diags->count};
+	struct walk w = {.diags = diags, .first_diag = diags->count, .schema = schema,
+			 .arena = arena};
 	yaml_parser_initialize(&w.parser);
 	yaml_parser_set_input_string(&w.parser, data, len);
-	document(&w, schema);
+	void *root = document(&w);
 	yaml_parser_delete(&w.parser);
-	return w.errors;
+	free(w.stack);
+	return w.errors ? NULL : root;
 }
