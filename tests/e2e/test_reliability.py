@@ -88,11 +88,40 @@ check_eq((p.returncode, doc.get("verdict")), (1, "BROKEN"), "run timeout: BROKEN
 check_eq(doc["steps"][1]["status"] if doc else None, "killed", "run timeout: the step in the kernel killed")
 no_debris("run timeout")
 
+def descendants(pid):
+    kids = []
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                kids += [int(k) for k in f.read().split()]
+    except OSError:
+        return []
+    return kids + [d for k in kids for d in descendants(k)]
+
+
+PAUSE_NR = {"x86_64": "34"}.get(os.uname().machine)
+
+
+def wait_in_pause(pid, limit=10.0):
+    """Until a process under PID sits in pause(2): a fixed sleep loses the race on a busy machine."""
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        for d in descendants(pid):
+            try:
+                with open(f"/proc/{d}/syscall") as f:
+                    if f.read().split()[0] == PAUSE_NR:
+                        return True
+            except (OSError, IndexError):
+                pass
+        time.sleep(0.01)
+    return False
+
+
 def interrupted(sig):
     """Run the blocking spec, send SIG to replay alone mid-run; (exit code, stdout)."""
     proc = subprocess.Popen([REPLAY, "--step-timeout", "0", spec], env=dict(os.environ, TMPDIR=tmp),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(0.3)
+    check(wait_in_pause(proc.pid), f"signal {sig}: the run reached its pause step")
     proc.send_signal(sig)
     out, _ = proc.communicate(timeout=10)
     return proc.returncode, out
@@ -185,9 +214,10 @@ steps:
                                 env=dict(os.environ, TMPDIR=tmp), stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
         seen = False
-        for _ in range(40):
-            time.sleep(0.02)
+        end = time.monotonic() + 10
+        while proc.poll() is None and time.monotonic() < end: # the whole run, however slow the machine
             seen = seen or any(m.endswith("/mnt") for m in mounts_containing(tmp))
+            time.sleep(0.02)
         out, err = proc.communicate(timeout=10)
         return seen, proc.returncode, json.loads(out) if out.startswith("{") else {}, err
 
