@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -86,8 +87,10 @@ static int map_ids(struct rp_live *live, uid_t uid, gid_t gid)
 static void become_pid_one(void)
 {
 	pid_t pid = fork();
-	if (pid == 0)
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL); /* we die with replay, it dies with us */
 		return;
+	}
 	int status = 0;
 	if (pid > 0)
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
@@ -117,6 +120,8 @@ int rp_isolate_child(unsigned isolate, struct rp_live *live)
 		return fail(live, "unshare");
 	if ((isolate & RP_ISOLATE_USER) && map_ids(live, uid, gid) != 0)
 		return -1;
+	/* Credentials in a new user namespace clear the parent-death signal: set it again. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL); /* see die_with_replay() in run.c */
 	/* Private, so nothing mounted here propagates back to the host's namespace. */
 	if ((isolate & RP_ISOLATE_MOUNT) && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
 		return fail(live, "make / private in the new mount namespace");

@@ -212,6 +212,7 @@ static inline void bare_calls(const struct rp_op *op, struct rp_row *row, struct
 			    op->args[5]);
 		e = 0;
 		live->progress++; /* a slow call that keeps returning is not blocked */
+		row->count++;     /* per call: a step killed mid-batch still says how far it got */
 		if (__builtin_expect(r == -1, 0)) {
 			e = errno;
 			row->failures++;
@@ -220,7 +221,6 @@ static inline void bare_calls(const struct rp_op *op, struct rp_row *row, struct
 	}
 	row->ret = r;
 	row->err = e;
-	row->count += n;
 }
 
 static void run_step(const struct rp_program *prog, unsigned i, struct rp_row *row,
@@ -463,9 +463,21 @@ static size_t mapping_size(unsigned steps, int with_stats, int with_events)
 	       (with_events ? n * sizeof(struct rp_event) : 0);
 }
 
+/* If replay is killed outright (SIGKILL, the OOM killer, a CI job's timeout), the
+ * run must not go on without it: the kernel kills the runner when replay dies. */
+static void die_with_replay(void)
+{
+	/* No getppid() or kill(pid, 0) to catch a replay that died in the microseconds
+	 * since fork: tracers count those calls and tell processes apart by them, and
+	 * the trace must hold the spec's.  A runner orphaned in that window runs the
+	 * spec and ends (under --verify=tracepoints it waits for a go that never comes). */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
 static void child(const struct rp_program *prog, const struct rp_exec_options *opt,
 		  struct rp_run *run)
 {
+	die_with_replay();
 	rp_child_signals();
 	if (opt->isolate && rp_isolate_child(opt->isolate, run->live) != 0)
 		_exit(RP_SETUP_FAILED);

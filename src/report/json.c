@@ -91,6 +91,8 @@ static void step_json(FILE *out, const struct rp_report_context *c, unsigned i)
 		if (c->run->stats)
 			stats_json(out, &c->run->stats[i]);
 	}
+	if ((row->state == RP_ROW_STARTED || row->state == RP_ROW_BLOCKED) && row->count)
+		fprintf(out, ", \"completed\": %llu", (unsigned long long)row->count);
 	if (c->prog->ops[i].kind == RP_OP_FORK && row->state == RP_ROW_DONE && row->child_status >= 0) {
 		int st = row->child_status;
 		if (WIFSIGNALED(st))

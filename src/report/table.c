@@ -46,6 +46,18 @@ static const char *repeat_note(const struct rp_report_context *c, unsigned i, ch
 	return buf;
 }
 
+/* A step that ended the run mid-repeat: how many of its calls had returned. */
+static const char *completed_note(const struct rp_report_context *c, unsigned i, char *buf,
+				  size_t size)
+{
+	uint64_t n = c->run->rows[i].count;
+	size_t used = strlen(buf);
+	if (n)
+		snprintf(buf + used, size - used, "; %llu earlier call%s returned",
+			 (unsigned long long)n, n == 1 ? "" : "s");
+	return buf;
+}
+
 static const char *mark(const struct rp_report_context *c, unsigned i, char *buf, size_t size)
 {
 	const struct rp_step_info *info = &c->prog->info[i];
@@ -64,7 +76,8 @@ static const char *mark(const struct rp_report_context *c, unsigned i, char *buf
 	case RP_ROW_NOT_RUN:
 		return "not reached";
 	case RP_ROW_BLOCKED:
-		return "still in the kernel at its timeout: killed";
+		snprintf(buf, size, "still in the kernel at its timeout: killed");
+		return completed_note(c, i, buf, size);
 	case RP_ROW_STARTED:
 		if (row->pid && row->pid != c->run->pid)
 			snprintf(buf, size, "its process (%d) ended here", (int)row->pid);
@@ -73,7 +86,7 @@ static const char *mark(const struct rp_report_context *c, unsigned i, char *buf
 				 strsignal(c->run->signal));
 		else
 			snprintf(buf, size, "the process exited here, status %d", c->run->exit_code);
-		return buf;
+		return completed_note(c, i, buf, size);
 	default:
 		if (c->prog->ops[i].kind == RP_OP_FORK && row->child_status >= 0) {
 			int st = row->child_status;

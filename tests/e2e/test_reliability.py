@@ -11,7 +11,7 @@ import subprocess
 import time
 
 from lib import REPLAY, check, check_eq, cleanup, finish, fresh_tmpdir, mounts_containing, run, \
-    sandbox_leftovers, write_spec
+    sandbox_leftovers, strace_run, write_spec
 
 tmp = fresh_tmpdir()
 
@@ -19,13 +19,17 @@ tmp = fresh_tmpdir()
 def no_debris(label):
     check_eq(sandbox_leftovers(tmp), [], f"{label}: no sandbox left")
     check_eq(mounts_containing(tmp), [], f"{label}: no mount left")
+    # Only this test's runs (TMPDIR=tmp): replay runs of tests beside it under ctest -j are not debris.
     left = []
     for pid in os.listdir("/proc"):
         if pid.isdigit():
             try:
                 with open(f"/proc/{pid}/cmdline", "rb") as f:
-                    if f.read().split(b"\0")[0] == REPLAY.encode():
-                        left.append(pid)
+                    is_replay = f.read().split(b"\0")[0] == REPLAY.encode()
+                with open(f"/proc/{pid}/environ", "rb") as f:
+                    ours = f"TMPDIR={tmp}".encode() in f.read().split(b"\0")
+                if is_replay and ours:
+                    left.append(pid)
             except OSError:
                 pass
     check_eq(left, [], f"{label}: no replay process left")
@@ -88,6 +92,27 @@ check_eq((p.returncode, doc.get("verdict")), (1, "BROKEN"), "run timeout: BROKEN
 check_eq(doc["steps"][1]["status"] if doc else None, "killed", "run timeout: the step in the kernel killed")
 no_debris("run timeout")
 
+# A repeated step the run timeout kills mid-repeat: it says how many of its calls had
+# returned, and that is the number strace saw return (the killed one never did).
+spec4 = write_spec(tmp, "killrep.yaml", """name: killrep
+steps:
+  - call: nanosleep
+    repeat: 1000
+    args: [{struct: {fields: [{i64: 0}, {i64: 10000000}]}}, {null: ~}]
+""")
+p, per_pid = strace_run(["--format", "json", "--timeout", "0.5", spec4], tmp,
+                        extra=["-e", "trace=nanosleep"])
+doc = report(p)
+returned = sum(1 for lines in per_pid.values() for l in lines if re.match(r"nanosleep\(.*\) = 0$", l))
+step = doc["steps"][0] if doc else {}
+check_eq(step.get("status"), "killed", "killed repeat: status killed")
+check(returned > 3, f"killed repeat: strace saw {returned} nanosleep calls return")
+check_eq(step.get("completed"), returned, "killed repeat: completed = calls strace saw return")
+p = run(["--timeout", "0.3", spec4], tmp)
+check(re.search(r"killed by signal 9 \(Killed\); \d+ earlier calls returned", p.stdout),
+      f"killed repeat: the table says how many calls returned\n{p.stdout}")
+no_debris("killed repeat")
+
 def descendants(pid):
     kids = []
     try:
@@ -138,6 +163,34 @@ no_debris("SIGINT")
 rc, _ = interrupted(signal.SIGTERM)
 check_eq(rc, 143, "SIGTERM: exit 143")
 no_debris("SIGTERM")
+
+# replay itself SIGKILLed (the OOM killer, a CI job's timeout): nothing can clean up, but
+# the run must not go on without it.  The kernel kills the runner (PR_SET_PDEATHSIG), and
+# with --isolate the process left in the pid namespace too.
+def alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+for extra in ([], ["--isolate"]) if os.geteuid() == 0 else ([],):
+    proc = subprocess.Popen([REPLAY, "--step-timeout", "0", *extra, spec], env=dict(os.environ, TMPDIR=tmp),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    label = "replay SIGKILLed" + (" with --isolate" if extra else "")
+    check(wait_in_pause(proc.pid), f"{label}: the run reached its pause step")
+    runners = descendants(proc.pid)
+    check(len(runners) >= 1, f"{label}: replay has its runner ({runners})")
+    proc.kill()
+    proc.wait()
+    end = time.monotonic() + 5
+    while any(alive(r) for r in runners) and time.monotonic() < end:
+        time.sleep(0.01)
+    check_eq([r for r in runners if alive(r)], [], f"{label}: its runner died with it")
+    for d in sandbox_leftovers(tmp): # left behind, as documented: nothing ran the cleanup
+        shutil.rmtree(os.path.join(tmp, d))
+    no_debris(label)
 
 # replay | head: a closed pipe must not skip the cleanup (SIGPIPE is ignored by replay).
 spec3 = write_spec(tmp, "pipe.yaml", "name: pipe\nsandbox: {dirs: [m]}\nsteps:\n" +
