@@ -29,6 +29,10 @@ struct rp_diags {
 	unsigned char *source;
 	size_t source_len;
 	int reread; /* source was dropped after loading: read `file` again to place */
+	/* What was read (device, inode, size, mtime): a reread must find the same file,
+	 * and only a regular file is dropped (a pipe or FIFO cannot be read twice). */
+	unsigned long long stamp[5];
+	int regular;
 	struct rp_diag *v;
 	unsigned count, cap;
 	unsigned errors, warnings;
@@ -46,6 +50,9 @@ void rp_diag_path(struct rp_diags *d, enum rp_severity sev, const char *path,
 
 /* Read `file` into source (src/load/schema.c); 0 or -1 with an error added. */
 int rp_diags_read_source(struct rp_diags *d);
+/* Read it again to place diagnostics after the text was dropped: 0, or -1 (a note
+ * added) if the file changed since it was loaded. */
+int rp_diags_reread(struct rp_diags *d);
 /* Fill in positions of path diagnostics from the spec's text (src/load/locate.c). */
 void rp_diags_locate(struct rp_diags *d);
 void rp_diags_print(struct rp_diags *d, FILE *out);

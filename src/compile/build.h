@@ -56,9 +56,9 @@ struct rp_build {
 	struct rp_path_part {
 		const char *fmt; /* "steps.%u", "%s", "name": %u and %s only */
 		uintptr_t arg[2];
-	} parts[64];
+	} parts[256];   /* 64 nested mappings (the loader's limit) take about 130 */
 	size_t nparts;
-	char path[512];
+	char path[4096];
 	struct rp_names step_ids;
 	struct rp_names object_names;
 	struct rp_object *objects;

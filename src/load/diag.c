@@ -84,6 +84,22 @@ static const char *severity_word(enum rp_severity s)
 	return s == RP_ERROR ? "error" : s == RP_WARNING ? "warning" : "note";
 }
 
+/* One diagnostic, one line: a spec's own text quoted in a message may hold
+ * newlines or other control characters, which would fake or split lines. */
+static void put_message(FILE *out, const char *msg)
+{
+	for (const unsigned char *c = (const unsigned char *)msg; *c; c++) {
+		if (*c == '\n')
+			fputs("\\n", out);
+		else if (*c == '\t')
+			fputs("\\t", out);
+		else if (*c < 0x20 || *c == 0x7f)
+			fprintf(out, "\\x%02x", *c);
+		else
+			fputc(*c, out);
+	}
+}
+
 void rp_diags_print(struct rp_diags *d, FILE *out)
 {
 	rp_diags_locate(d);
@@ -92,10 +108,12 @@ void rp_diags_print(struct rp_diags *d, FILE *out)
 	for (unsigned i = 0; i < d->count; i++) {
 		const struct rp_diag *g = &d->v[i];
 		if (g->line)
-			fprintf(out, "%s:%u:%u: %s: %s\n", d->file, g->line, g->col,
-				severity_word(g->severity), g->msg);
+			fprintf(out, "%s:%u:%u: %s: ", d->file, g->line, g->col,
+				severity_word(g->severity));
 		else /* about the file as a whole (cannot read it) */
-			fprintf(out, "%s: %s: %s\n", d->file, severity_word(g->severity), g->msg);
+			fprintf(out, "%s: %s: ", d->file, severity_word(g->severity));
+		put_message(out, g->msg);
+		fputc('\n', out);
 	}
 }
 

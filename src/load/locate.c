@@ -10,8 +10,8 @@
 
 #include "replay/diag.h"
 
-#define MAX_DEPTH 64
-#define MAX_PATH 512
+#define MAX_DEPTH 256 /* containers: the loader allows 64 mappings, lists between them */
+#define MAX_PATH 4096
 
 struct frame {
 	int is_map;
@@ -140,7 +140,7 @@ void rp_diags_locate(struct rp_diags *d)
 			w.pending++;
 	if (!w.pending)
 		return;
-	if (!d->source && d->reread && rp_diags_read_source(d) != 0)
+	if (!d->source && d->reread && rp_diags_reread(d) != 0)
 		return;
 	if (!d->source)
 		return;
@@ -161,7 +161,7 @@ void rp_diags_locate(struct rp_diags *d)
 int rp_diags_position_of(struct rp_diags *d, const char *path, unsigned *line, unsigned *col)
 {
 	struct rp_diags probe;
-	if (!d->source && d->reread && rp_diags_read_source(d) != 0)
+	if (!d->source && d->reread && rp_diags_reread(d) != 0)
 		return -1;
 	rp_diags_init(&probe, d->file);
 	probe.source = d->source; /* borrowed */

@@ -34,6 +34,8 @@ struct walk {
 	int depth;
 	const struct rp_read_schema *schema;
 	struct rp_arena *arena;
+	const unsigned char *data; /* the text, for positions libyaml gives as offsets */
+	size_t len;
 	unsigned char *stack; /* entries of the lists being read, innermost on top */
 	size_t stack_len, stack_cap;
 };
@@ -52,6 +54,35 @@ static void error_at(struct walk *w, const yaml_mark_t *m, const char *fmt, ...)
 	w->errors++;
 }
 
+/* Where byte `offset` is, as libyaml counts: lines from 0, columns in characters. */
+static yaml_mark_t mark_of_offset(const struct walk *w, size_t offset)
+{
+	yaml_mark_t m = {0};
+	for (size_t i = 0; i < offset && i < w->len; i++) {
+		if (w->data[i] == '\n') {
+			m.line++;
+			m.column = 0;
+		} else if ((w->data[i] & 0xc0) != 0x80) { /* not a UTF-8 continuation byte */
+			m.column++;
+		}
+	}
+	return m;
+}
+
+static void syntax_error(struct walk *w)
+{
+	const yaml_parser_t *p = &w->parser;
+	/* Encoding errors (bad UTF-8, control characters) have only a byte offset. */
+	yaml_mark_t m = p->error == YAML_READER_ERROR ? mark_of_offset(w, p->problem_offset)
+						      : p->problem_mark;
+	char where[64] = "";
+	if (p->context && p->context_mark.line != p->problem_mark.line)
+		snprintf(where, sizeof(where), " that starts at %u:%u",
+			 (unsigned)p->context_mark.line + 1, (unsigned)p->context_mark.column + 1);
+	error_at(w, &m, "YAML syntax: %s%s%s%s", p->problem ? p->problem : "error",
+		 p->context ? " " : "", p->context ? p->context : "", where);
+}
+
 static int next(struct walk *w, yaml_event_t *ev)
 {
 	if (w->broken || w->ended)
@@ -60,9 +91,7 @@ static int next(struct walk *w, yaml_event_t *ev)
 		/* Whatever was found so far may be a consequence: the syntax error is the news. */
 		rp_diags_truncate(w->diags, w->first_diag);
 		w->errors = 0;
-		yaml_mark_t m = w->parser.problem_mark;
-		error_at(w, &m, "YAML syntax: %s%s%s", w->parser.problem ? w->parser.problem : "error",
-			 w->parser.context ? " " : "", w->parser.context ? w->parser.context : "");
+		syntax_error(w);
 		w->broken = 1;
 		return -1;
 	}
@@ -140,6 +169,16 @@ static void push_entry(struct walk *w, const void *entry, size_t size)
 	w->stack_len += size;
 }
 
+/* "\0" in a quoted scalar: C strings would end there, and "ab\0cd" be "ab". */
+static int nul_inside(struct walk *w, const yaml_event_t *ev)
+{
+	if (!memchr(ev->data.scalar.value, 0, ev->data.scalar.length))
+		return 0;
+	error_at(w, &ev->start_mark, "a NUL character (\\0) cannot be part of a spec's text; "
+				     "give binary data with bytes: {hex: ...}");
+	return 1;
+}
+
 static void value(struct walk *w, const char *key, const cyaml_schema_value_t *s,
 		  const yaml_event_t *ev, unsigned char *dst, uint32_t *count);
 
@@ -197,8 +236,10 @@ static void fields_of(struct walk *w, const cyaml_schema_field_t *fields, const 
 			return;
 		}
 		unsigned i = 0;
-		const cyaml_schema_field_t *f = find_field(fields, (const char *)key.data.scalar.value, &i);
-		if (!f) {
+		const cyaml_schema_field_t *f = NULL;
+		if (nul_inside(w, &key))
+			skip_node(w, &val);
+		else if (!(f = find_field(fields, (const char *)key.data.scalar.value, &i))) {
 			unknown_key(w, fields, &key);
 			skip_node(w, &val);
 		} else if (seen >> i & 1) {
@@ -277,6 +318,8 @@ static void sequence(struct walk *w, const char *key, const cyaml_schema_value_t
 
 static void scalar(struct walk *w, const yaml_event_t *ev, unsigned char *dst)
 {
+	if (nul_inside(w, ev))
+		return;
 	size_t n = ev->data.scalar.length;
 	char *text = rp_arena_alloc(w->arena, n + 1, 1); /* zeroed: the NUL is there */
 	memcpy(text, ev->data.scalar.value, n);
@@ -357,7 +400,7 @@ void *rp_read_yaml(const unsigned char *data, size_t len, const struct rp_read_s
 		   struct rp_arena *arena, struct rp_diags *diags)
 {
 	struct walk w = {.diags = diags, .first_diag = diags->count, .schema = schema,
-			 .arena = arena};
+			 .arena = arena, .data = data, .len = len};
 	yaml_parser_initialize(&w.parser);
 	yaml_parser_set_input_string(&w.parser, data, len);
 	void *root = document(&w);

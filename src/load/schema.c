@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cyaml/cyaml.h>
 #include <yaml.h>
@@ -300,6 +301,14 @@ int rp_diags_read_source(struct rp_diags *diags)
 		}
 	}
 	int bad = ferror(f) || !text || len >= MAX_SPEC_BYTES;
+	struct stat st;
+	if (!bad && fstat(fileno(f), &st) == 0) {
+		unsigned long long stamp[5] = {st.st_dev, st.st_ino, (unsigned long long)st.st_size,
+					       (unsigned long long)st.st_mtim.tv_sec,
+					       (unsigned long long)st.st_mtim.tv_nsec};
+		memcpy(diags->stamp, stamp, sizeof(stamp));
+		diags->regular = S_ISREG(st.st_mode);
+	}
 	fclose(f);
 	if (bad) {
 		free(text);
@@ -313,13 +322,29 @@ int rp_diags_read_source(struct rp_diags *diags)
 	return 0;
 }
 
+int rp_diags_reread(struct rp_diags *diags)
+{
+	unsigned long long loaded[5];
+	memcpy(loaded, diags->stamp, sizeof(loaded));
+	diags->reread = 0; /* once: a failure is not retried for every diagnostic */
+	if (rp_diags_read_source(diags) != 0)
+		return -1;
+	if (memcmp(loaded, diags->stamp, sizeof(loaded)) == 0)
+		return 0;
+	free(diags->source);
+	diags->source = NULL;
+	diags->source_len = 0;
+	rp_diag_at(diags, RP_NOTE, 0, 0, "the file changed while replay read it: positions not shown");
+	return -1;
+}
+
 struct rp_spec *rp_spec_load(const char *file, struct rp_diags *diags)
 {
 	diags->file = file;
 	if (rp_diags_read_source(diags) != 0)
 		return NULL;
 	struct rp_spec *spec = load_source(diags);
-	if (spec && !diags->count) {
+	if (spec && !diags->count && diags->regular) {
 		/* Compile errors are rare: the file is read again if they need placing. */
 		free(diags->source);
 		diags->source = NULL;

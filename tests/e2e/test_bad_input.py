@@ -20,7 +20,7 @@ CASES = [
     ("name: t\nsteps:\n  - call: getpid\n    agrs: []\n",
      ["{f}:4:5: error: unknown key 'agrs'; did you mean 'args'?"]),
     ("name: t\nsteps:\n  - call: [getpid\n",
-     ["{f}:4:1: error: YAML syntax: did not find expected ',' or ']' while parsing a flow sequence"]),
+     ["{f}:4:1: error: YAML syntax: did not find expected ',' or ']' while parsing a flow sequence that starts at 3:11"]),
     ("name: t\nsteps:\n  - {call: getpid, expect: {errno: [ENOENTT]}}\n",
      ["{f}:3:37: error: unknown errno name 'ENOENTT'; did you mean 'ENOENT'?"]),
 ]

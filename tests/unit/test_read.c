@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "replay/load.h"
@@ -186,6 +187,50 @@ static void test_errors(void)
 	rp_diags_free(&d);
 }
 
+/* Positions of compile errors come from reading the file again: only if it is the same file. */
+static void test_reread(void)
+{
+	char file[] = "/tmp/replay-unit-read-XXXXXX";
+	int fd = mkstemp(file);
+	const char *text = "name: t\nsteps:\n  - call: close\n";
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		abort();
+	close(fd);
+	for (int changed = 0; changed < 2; changed++) {
+		struct rp_diags d;
+		rp_diags_init(&d, file);
+		struct rp_spec *s = rp_spec_load(file, &d);
+		CHECK(s != NULL);
+		CHECK(d.source == NULL && d.reread == 1); /* a regular file's text is dropped */
+		if (changed) {
+			FILE *f = fopen(file, "a");
+			fputs("# edited\n", f);
+			fclose(f);
+		}
+		rp_diag_path(&d, RP_ERROR, "steps.0.call", "probe");
+		rp_diags_locate(&d);
+		const struct rp_diag *probe = NULL, *note = NULL;
+		for (unsigned i = 0; i < d.count; i++)
+			if (d.v[i].severity == RP_NOTE)
+				note = &d.v[i];
+			else
+				probe = &d.v[i];
+		CHECK(probe != NULL);
+		if (probe && !changed) {
+			CHECK_INT(probe->line, 3);
+			CHECK_INT(probe->col, 11);
+			CHECK(note == NULL);
+		}
+		if (probe && changed) {
+			CHECK_INT(probe->line, 0);
+			CHECK(note != NULL && strstr(note->msg, "the file changed") != NULL);
+		}
+		rp_spec_free(s);
+		rp_diags_free(&d);
+	}
+	unlink(file);
+}
+
 int main(void)
 {
 	test_record_size();
@@ -194,5 +239,6 @@ int main(void)
 	test_two_keys();
 	test_groups();
 	test_errors();
+	test_reread();
 	return check_report();
 }
