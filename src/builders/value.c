@@ -169,12 +169,27 @@ static int build_int(struct rp_build *b, const char *text, int64_t *out)
 	return -1;
 }
 
+/* "A|B|C", built once: joining one flag at a time was quadratic in long lists. */
+static const char *join_flags(struct rp_build *b, const struct rp_value *v, size_t len)
+{
+	char *joined = rp_arena_alloc(&b->prog->arena, len ? len : 1, 1), *p = joined;
+	for (unsigned i = 0; i < v->flags_count; i++) {
+		size_t n = strlen(v->flags[i]);
+		if (i)
+			*p++ = '|';
+		memcpy(p, v->flags[i], n);
+		p += n;
+	}
+	*p = '\0';
+	return joined;
+}
+
 static int build_flags(struct rp_build *b, const struct rp_value *v, int64_t *out,
 		       const char **text)
 {
 	uint64_t acc = 0;
 	int bad = 0;
-	const char *joined = NULL;
+	size_t len = 0;
 	for (unsigned i = 0; i < v->flags_count; i++) {
 		size_t mark = rp_path_push(b, "flags.%u", i);
 		int64_t term;
@@ -183,10 +198,10 @@ static int build_flags(struct rp_build *b, const struct rp_value *v, int64_t *ou
 		else
 			acc |= (uint64_t)term;
 		rp_path_pop(b, mark);
-		joined = joined ? rp_text(b, "%s|%s", joined, v->flags[i]) : rp_text(b, "%s", v->flags[i]);
+		len += strlen(v->flags[i]) + 1;
 	}
 	*out = (int64_t)acc;
-	*text = joined;
+	*text = b->render ? join_flags(b, v, len) : NULL;
 	return bad ? -1 : 0;
 }
 

@@ -61,6 +61,7 @@ struct rp_build {
 	char path[4096];
 	struct rp_names step_ids;
 	struct rp_names object_names;
+	struct rp_names file_names, file_dirs; /* sandbox files, and the directories they are in */
 	struct rp_object *objects;
 	unsigned object_count, object_cap;
 	unsigned fixup_cap, reloc_cap, file_cap;

@@ -191,18 +191,39 @@ static int check_file_place(struct rp_build *b, const struct rp_sandbox_plan *pl
 			rp_error(b, "'%s' is a directory of the sandbox; it cannot also be a file", name);
 			return -1;
 		}
-	for (unsigned i = 0; i < plan->file_count; i++) {
-		const char *other = plan->files[i].name;
-		if (strcmp(other, name) == 0) {
-			rp_error(b, "sandbox file '%s' is created twice", name);
-			return -1;
+	/* Hashed, not compared pairwise: 40,000 files took 15 s that way. */
+	unsigned other;
+	if (rp_names_get(&b->file_names, name, &other) == 0) {
+		rp_error(b, "sandbox file '%s' is created twice", name);
+		return -1;
+	}
+	int clash = rp_names_get(&b->file_dirs, name, &other) == 0; /* a file below name */
+	char prefix[4096];
+	for (size_t n = 0; !clash && name[n]; n++) /* a file above name */
+		if (name[n] == '/' && n < sizeof(prefix)) {
+			memcpy(prefix, name, n);
+			prefix[n] = '\0';
+			clash = rp_names_get(&b->file_names, prefix, &other) == 0;
 		}
-		if (is_prefix_path(name, other) || is_prefix_path(other, name)) {
-			rp_error(b, "sandbox file '%s' and '%s' cannot both exist", name, other);
-			return -1;
-		}
+	if (clash) {
+		rp_error(b, "sandbox file '%s' and '%s' cannot both exist", name,
+			 plan->files[other].name);
+		return -1;
 	}
 	return 0;
+}
+
+/* Index a new sandbox file: its name, and every directory it sits in. */
+static void remember_file(struct rp_build *b, const char *name, unsigned index)
+{
+	unsigned old;
+	rp_names_add(&b->file_names, name, index, &old);
+	for (size_t n = 0; name[n]; n++)
+		if (name[n] == '/') {
+			char *dir = rp_arena_alloc(&b->prog->arena, n + 1, 1);
+			memcpy(dir, name, n);
+			rp_names_add(&b->file_dirs, dir, index, &old); /* the first file there is named */
+		}
 }
 
 int rp_add_sandbox_file(struct rp_build *b, const struct rp_file *f)
@@ -226,6 +247,7 @@ int rp_add_sandbox_file(struct rp_build *b, const struct rp_file *f)
 	if (rc != 0)
 		return -1;
 	plan->files = grow(plan->files, plan->file_count, &b->file_cap, sizeof(*plan->files));
+	remember_file(b, f->name, plan->file_count);
 	plan->files[plan->file_count++] = (struct rp_sandbox_file){
 		.name = f->name,
 		.content = f->content ? f->content : "",
@@ -985,6 +1007,8 @@ struct rp_program *rp_compile(const struct rp_spec *spec, const struct rp_compil
 	prog->info = rp_arena_alloc(&prog->arena, prog->step_count * sizeof(*prog->info), 8);
 	rp_names_init(&b->step_ids, prog->step_count);
 	rp_names_init(&b->object_names, 16);
+	rp_names_init(&b->file_names, 16);
+	rp_names_init(&b->file_dirs, 16);
 	unsigned errors_before = diags->errors;
 	if (!spec->name[0]) {
 		size_t mark = rp_path_push(b, "name");
@@ -1005,6 +1029,8 @@ struct rp_program *rp_compile(const struct rp_spec *spec, const struct rp_compil
 	number_steps(prog);
 	rp_names_free(&b->step_ids);
 	rp_names_free(&b->object_names);
+	rp_names_free(&b->file_names);
+	rp_names_free(&b->file_dirs);
 	for (unsigned i = 0; i < b->object_count; i++)
 		free(b->objects[i].path);
 	free(b->objects);

@@ -85,19 +85,25 @@ static const char *severity_word(enum rp_severity s)
 }
 
 /* One diagnostic, one line: a spec's own text quoted in a message may hold
- * newlines or other control characters, which would fake or split lines. */
-static void put_message(FILE *out, const char *msg)
+ * newlines or other control characters, which would fake or split lines.
+ * The result is malloc'd: one write per line (stderr is unbuffered). */
+static char *escaped(const char *msg)
 {
+	char *out = malloc(strlen(msg) * 4 + 1), *p = out;
+	if (!out)
+		abort();
 	for (const unsigned char *c = (const unsigned char *)msg; *c; c++) {
 		if (*c == '\n')
-			fputs("\\n", out);
+			p += sprintf(p, "\\n");
 		else if (*c == '\t')
-			fputs("\\t", out);
+			p += sprintf(p, "\\t");
 		else if (*c < 0x20 || *c == 0x7f)
-			fprintf(out, "\\x%02x", *c);
+			p += sprintf(p, "\\x%02x", *c);
 		else
-			fputc(*c, out);
+			*p++ = (char)*c;
 	}
+	*p = '\0';
+	return out;
 }
 
 void rp_diags_print(struct rp_diags *d, FILE *out)
@@ -107,13 +113,13 @@ void rp_diags_print(struct rp_diags *d, FILE *out)
 		qsort(d->v, d->count, sizeof(*d->v), by_position);
 	for (unsigned i = 0; i < d->count; i++) {
 		const struct rp_diag *g = &d->v[i];
+		char *msg = escaped(g->msg);
 		if (g->line)
-			fprintf(out, "%s:%u:%u: %s: ", d->file, g->line, g->col,
-				severity_word(g->severity));
+			fprintf(out, "%s:%u:%u: %s: %s\n", d->file, g->line, g->col,
+				severity_word(g->severity), msg);
 		else /* about the file as a whole (cannot read it) */
-			fprintf(out, "%s: %s: ", d->file, severity_word(g->severity));
-		put_message(out, g->msg);
-		fputc('\n', out);
+			fprintf(out, "%s: %s: %s\n", d->file, severity_word(g->severity), msg);
+		free(msg);
 	}
 }
 

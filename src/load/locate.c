@@ -27,13 +27,34 @@ struct walker {
 	size_t len;
 	struct rp_diags *diags;
 	unsigned pending;
+	struct rp_diag **by_path; /* the unplaced ones, sorted by path: a lookup per node */
+	unsigned count;
 };
+
+static int path_order(const void *a, const void *b)
+{
+	return strcmp((*(struct rp_diag *const *)a)->path, (*(struct rp_diag *const *)b)->path);
+}
+
+/* The first diagnostic at w->path in by_path, or count if none. */
+static unsigned first_at(const struct walker *w)
+{
+	unsigned lo = 0, hi = w->count;
+	while (lo < hi) {
+		unsigned mid = lo + (hi - lo) / 2;
+		if (strcmp(w->by_path[mid]->path, w->path) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
 
 static void place(struct walker *w, const yaml_mark_t *mark)
 {
-	for (unsigned i = 0; i < w->diags->count; i++) {
-		struct rp_diag *g = &w->diags->v[i];
-		if (!g->line && g->path && strcmp(g->path, w->path) == 0) {
+	for (unsigned i = first_at(w); i < w->count && strcmp(w->by_path[i]->path, w->path) == 0; i++) {
+		struct rp_diag *g = w->by_path[i];
+		if (!g->line) {
 			g->line = (unsigned)mark->line + 1;
 			g->col = (unsigned)mark->column + 1;
 			w->pending--;
@@ -144,6 +165,13 @@ void rp_diags_locate(struct rp_diags *d)
 		return;
 	if (!d->source)
 		return;
+	w.by_path = malloc(w.pending * sizeof(*w.by_path));
+	if (!w.by_path)
+		return;
+	for (unsigned i = 0; i < d->count; i++)
+		if (!d->v[i].line && d->v[i].path)
+			w.by_path[w.count++] = &d->v[i];
+	qsort(w.by_path, w.count, sizeof(*w.by_path), path_order);
 	yaml_parser_t parser;
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_string(&parser, d->source, d->source_len);
@@ -155,6 +183,7 @@ void rp_diags_locate(struct rp_diags *d)
 		yaml_event_delete(&ev);
 	}
 	yaml_parser_delete(&parser);
+	free(w.by_path);
 }
 
 

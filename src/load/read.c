@@ -17,6 +17,7 @@
 #define MAX_FIELDS 32  /* keys of one mapping: a bit each in a keyed record */
 #define MAX_RECORD 256 /* bytes of the largest struct in spec.h */
 #define MAX_DEPTH 64   /* nested mappings; every level costs C stack */
+#define MAX_SKIP_DEPTH 256 /* nested nodes inside one that is skipped (an unknown key's) */
 
 /* Storage for a record under construction, aligned for any member. */
 union record {
@@ -124,6 +125,11 @@ static void skip_node(struct walk *w, const yaml_event_t *ev)
 			depth++;
 		else if (e.type == YAML_SEQUENCE_END_EVENT || e.type == YAML_MAPPING_END_EVENT)
 			depth--;
+		if (depth > MAX_SKIP_DEPTH) {
+			/* libyaml's cost per event grows with the nesting: stop reading. */
+			error_at(w, &e.start_mark, "nested more than %d levels deep", MAX_SKIP_DEPTH);
+			w->broken = 1;
+		}
 		yaml_event_delete(&e);
 	}
 }
