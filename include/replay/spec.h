@@ -15,6 +15,10 @@
 struct rp_value;
 struct rp_arena;
 
+/* A YAML null (~, null or nothing) where a string belongs: an empty string,
+ * and this very pointer, so a builder that needs a value can tell. */
+extern char rp_yaml_null[1];
+
 /* A file created in the sandbox (spec `sandbox.files` and the tempfile builder). */
 struct rp_file {
 	char *name;

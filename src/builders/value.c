@@ -51,15 +51,41 @@ static const struct builder_key {
 
 typedef enum rp_value_key builder;
 
+/* Builders whose scalar is their value: YAML null (~) there is a mistake.
+ * null: and run_id: take ~; flags and the mapping builders are not scalars. */
+static int needs_text(int k)
+{
+	switch (k) {
+	case RP_KEY_NULL: case RP_KEY_RUN_ID: case RP_KEY_FLAGS: case RP_KEY_TEMPFILE:
+	case RP_KEY_BUFFER: case RP_KEY_STRUCT: case RP_KEY_BYTES: case RP_KEY_LOAD:
+	case RP_KEY_ARRAY: case RP_KEY_CHARS:
+		return 0;
+	default: /* int, const, cstring, path, fd, ret, sizeof, ref, pid, tid, u8 .. i64 */
+		return 1;
+	}
+}
+
+static int null_value(struct rp_build *b, int k)
+{
+	size_t mark = rp_path_push(b, "%s", builder_keys[k].key);
+	rp_error(b, "%s: needs a value, not YAML null (~, null or nothing)%s", builder_keys[k].key,
+		 k == RP_KEY_CSTRING || k == RP_KEY_PATH ? "; for a NULL pointer write {null: ~}" : "");
+	rp_path_pop(b, mark);
+	return -1;
+}
+
 /* The one builder key of a value mapping; -1 (reported) if none or several. */
 static int which_builder(struct rp_build *b, const struct rp_value *v)
 {
 	uint32_t given = v->keys & RP_BUILDER_KEYS;
 	if (given && !(given & (given - 1)))
-		return __builtin_ctz(given);
+		return needs_text(__builtin_ctz(given)) && v->text == rp_yaml_null
+			       ? null_value(b, __builtin_ctz(given))
+			       : __builtin_ctz(given);
 	if (!given) {
 		rp_error(b, "value has no builder key (one of int, const, flags, cstring, path, "
-			    "tempfile, fd, ret, null, buffer, struct, bytes, sizeof, ref, load, pid, tid, array, chars, run_id)");
+			    "tempfile, fd, ret, null, buffer, struct, bytes, sizeof, ref, load, pid, tid, array, chars, run_id; "
+			    "in a struct field also u8, u16, u32, u64, i8, i16, i32, i64)");
 		return -1;
 	}
 	char keys[256] = "";

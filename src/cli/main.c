@@ -417,9 +417,15 @@ static int check_specs(int argc, char **argv, const struct options *o)
 {
 	struct spec_list list = {0};
 	int status = EXIT_PASS;
-	for (int i = 0; i < argc; i++)
-		if (collect(&list, argv[i], 0) != 0)
+	for (int i = 0; i < argc; i++) {
+		unsigned before = list.count;
+		if (collect(&list, argv[i], 0) != 0) {
 			status = EXIT_USAGE;
+		} else if (list.count == before) { /* a directory with no spec: checking nothing is no pass */
+			fprintf(stderr, "replay: no spec (*.yaml, *.yml) in %s\n", argv[i]);
+			status = EXIT_USAGE;
+		}
+	}
 	for (unsigned i = 0; i < list.count; i++)
 		if (check_one(list.files[i], o) != EXIT_PASS)
 			status = EXIT_USAGE;

@@ -902,7 +902,11 @@ static void index_steps(struct rp_build *b, const struct rp_step *steps, unsigne
 		const struct rp_step *s = &steps[i];
 		size_t mark = rp_path_push(b, "steps.%u", i);
 		unsigned k = (*next)++, old;
-		if (s->id && rp_names_add(&b->step_ids, s->id, k, &old) != 0) {
+		if (s->id && !s->id[0]) {
+			size_t m2 = rp_path_push(b, "id");
+			rp_error(b, "empty step id; give the step a name or leave id: out");
+			rp_path_pop(b, m2);
+		} else if (s->id && rp_names_add(&b->step_ids, s->id, k, &old) != 0) {
 			size_t m2 = rp_path_push(b, "id");
 			rp_error(b, "step id '%s' is already used by an earlier step", s->id);
 			rp_path_pop(b, m2);

@@ -246,7 +246,11 @@ static void fields_of(struct walk *w, const cyaml_schema_field_t *fields, const 
 		if (nul_inside(w, &key))
 			skip_node(w, &val);
 		else if (!(f = find_field(fields, (const char *)key.data.scalar.value, &i))) {
-			unknown_key(w, fields, &key);
+			if (strcmp((const char *)key.data.scalar.value, "<<") == 0)
+				error_at(w, &key.start_mark, "YAML merge keys (<<) are not supported in a "
+							     "spec; write the keys out");
+			else
+				unknown_key(w, fields, &key);
 			skip_node(w, &val);
 		} else if (seen >> i & 1) {
 			error_at(w, &key.start_mark, "duplicate key '%s'", f->key);
@@ -322,10 +326,29 @@ static void sequence(struct walk *w, const char *key, const cyaml_schema_value_t
 	w->stack_len = base;
 }
 
+char rp_yaml_null[1];
+
+static int is_null_scalar(const yaml_event_t *ev)
+{
+	static const char *const nulls[] = {"~", "null", "Null", "NULL"};
+	if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return 0;
+	if (ev->data.scalar.length == 0)
+		return 1;
+	for (size_t i = 0; i < sizeof(nulls) / sizeof(nulls[0]); i++)
+		if (strcmp((const char *)ev->data.scalar.value, nulls[i]) == 0)
+			return 1;
+	return 0;
+}
+
 static void scalar(struct walk *w, const yaml_event_t *ev, unsigned char *dst)
 {
 	if (nul_inside(w, ev))
 		return;
+	if (is_null_scalar(ev)) {
+		put_pointer(dst, rp_yaml_null);
+		return;
+	}
 	size_t n = ev->data.scalar.length;
 	char *text = rp_arena_alloc(w->arena, n + 1, 1); /* zeroed: the NUL is there */
 	memcpy(text, ev->data.scalar.value, n);
