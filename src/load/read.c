@@ -281,6 +281,8 @@ static void mapping(struct walk *w, const cyaml_schema_value_t *s, const yaml_ev
 		return;
 	}
 	union record rec;
+	if (s->data_size > MAX_RECORD)
+		abort(); /* a struct in spec.h outgrew MAX_RECORD */
 	memset(rec.bytes, 0, s->data_size);
 	w->depth++;
 	fields_of(w, s->mapping.fields, start, rec.bytes);
@@ -301,6 +303,8 @@ static void sequence(struct walk *w, const char *key, const cyaml_schema_value_t
 {
 	const cyaml_schema_value_t *entry = s->sequence.entry;
 	size_t size = entry_size(entry), base = w->stack_len;
+	if (size > MAX_RECORD)
+		abort(); /* as in mapping() */
 	uint32_t n = 0;
 	for (;;) {
 		yaml_event_t e;
