@@ -462,6 +462,21 @@ static uint32_t pointed_bytes(struct rp_build *b, const struct rp_value *v, buil
 	return (uint32_t)size;
 }
 
+/* {u8: ...} as an argument: passed as 64 bits, but it must fit its width ({u8: 0x1ff} does not). */
+static int width_argument(struct rp_build *b, const struct rp_value *v, builder k, uint64_t *slot,
+			  const char **text)
+{
+	if (scalar_builder(b, v, k, slot, 8, NULL, text) != 0)
+		return -1;
+	if (fits(builder_keys[k].key, builder_keys[k].width, (int64_t)*slot))
+		return 0;
+	size_t mark = rp_path_push(b, "%s", builder_keys[k].key);
+	rp_error(b, "value %lld does not fit %s %s argument", (long long)*slot,
+		 article(builder_keys[k].key), builder_keys[k].key);
+	rp_path_pop(b, mark);
+	return -1;
+}
+
 int rp_build_arg(struct rp_build *b, const struct rp_value *v, uint64_t *slot, const char **text,
 		 uint8_t *kind, uint32_t *bytes)
 {
@@ -475,6 +490,8 @@ int rp_build_arg(struct rp_build *b, const struct rp_value *v, uint64_t *slot, c
 		return -1;
 	}
 	*kind = builder_keys[k].arg_kind;
+	if (k >= RP_KEY_U8 && k <= RP_KEY_I64)
+		return width_argument(b, v, k, slot, text);
 	if (is_pointer_builder((builder)k)) {
 		*bytes = pointed_bytes(b, v, (builder)k);
 		return pointer_builder(b, v, (builder)k, slot, text);
