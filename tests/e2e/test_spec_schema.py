@@ -318,7 +318,7 @@ GOOD = [
                                 '{int: "+5"}', '{int: "-0x10"}')),
     ("int at the 64-bit limits", args("{int: -9223372036854775808}", "{int: 18446744073709551615}")),
     ("flags: numbers, names, A|B", args("{int: 1}", '{flags: [O_RDONLY, "O_DIRECTORY | O_CLOEXEC", 0x10, "0o4"]}')),
-    ("width keys in arguments", args("{u32: 1}", '{u64: "S_IRUSR|S_IWUSR"}', "{i8: 300}")),
+    ("width keys in arguments", args("{u32: 1}", '{u64: "S_IRUSR|S_IWUSR"}', "{i8: -100}")),
     ("buffer size as int and string", args("{int: 1}", "{buffer: {name: a, size: 64, fill: 0xff}}",
                                            '{buffer: {size: "0x40", fill: "255"}}')),
     ("nested struct pointer field", args(
