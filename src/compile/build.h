@@ -51,6 +51,8 @@ struct rp_build {
 	int in_process, in_threads;
 	unsigned copy_lo, copy_hi, copy_offset; /* threads: copy 0's ops, this copy's shift */
 	unsigned step;
+	unsigned process;     /* the process the step runs in: its process: group's op + 1, 0 for main */
+	unsigned *process_of; /* that, for every op compiled so far */
 	/* The node being built, kept as parts and formatted only for a diagnostic:
 	 * formatting it for every node was an eighth of a big spec's load time. */
 	struct rp_path_part {

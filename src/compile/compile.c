@@ -257,6 +257,36 @@ int rp_add_sandbox_file(struct rp_build *b, const struct rp_file *f)
 	return 0;
 }
 
+/* Is process `older` (a process: group's fork op + 1, 0 for the main one) the
+ * process `p` or one it was forked from? */
+static int is_same_or_ancestor(const struct rp_build *b, unsigned older, unsigned p)
+{
+	for (;; p = b->process_of[p - 1]) {
+		if (p == older)
+			return 1;
+		if (p == 0)
+			return 0;
+	}
+}
+
+static int is_wait(const char *call)
+{
+	return call && (strcmp(call, "wait4") == 0 || strcmp(call, "waitid") == 0 ||
+			strcmp(call, "waitpid") == 0);
+}
+
+/* A result from this process or one it was forked from is there when the step
+ * runs; one from a child (or a sibling) is there only once we waited for it. */
+static int result_is_settled(const struct rp_build *b, unsigned src)
+{
+	if (is_same_or_ancestor(b, b->process_of[src], b->process))
+		return 1;
+	for (unsigned j = src + 1; j < b->step; j++)
+		if (b->process_of[j] == b->process && is_wait(b->prog->info[j].call))
+			return 1;
+	return 0;
+}
+
 int rp_step_ref(struct rp_build *b, const char *id, unsigned *index)
 {
 	int found = rp_names_get(&b->step_ids, id, index) == 0;
@@ -281,6 +311,10 @@ int rp_step_ref(struct rp_build *b, const char *id, unsigned *index)
 			 *index == b->step ? "is this step" : "comes later");
 		return -1;
 	}
+	if (!result_is_settled(b, *index))
+		rp_warning(b, "step '%s' runs in another process (a process: group), which may not "
+			      "have reached it yet: its result reads as -1 until it has; call wait4 "
+			      "for that process first", id);
 	return 0;
 }
 
@@ -828,6 +862,7 @@ static int compile_step(struct rp_build *b, const struct rp_step *s, unsigned *n
 	struct rp_step_info *info = &b->prog->info[i];
 	int rc = 0;
 	b->step = i;
+	b->process_of[i] = b->process;
 	info->id = s->id;
 	info->call = s->call;
 	info->depth = (uint8_t)(depth < 255 ? depth : 255);
@@ -854,7 +889,10 @@ static int compile_step(struct rp_build *b, const struct rp_step *s, unsigned *n
 		rc = -1;
 	op->fixup_count = b->prog->fixup_count - op->fixup_first;
 	int was_in_process = b->in_process;
+	unsigned parent = b->process;
 	b->in_process |= s->process != NULL;
+	if (s->process)
+		b->process = i + 1;
 	if (s->threads) {
 		if (compile_threads(b, g, i, next, depth) != 0)
 			rc = -1;
@@ -864,6 +902,8 @@ static int compile_step(struct rp_build *b, const struct rp_step *s, unsigned *n
 	b->in_process = was_in_process;
 	rp_path_pop(b, mark);
 	unsigned end = (*next)++;
+	b->process_of[end] = b->process; /* a process: group's end runs in the child */
+	b->process = parent;
 	b->prog->ops[end] = (struct rp_op){.kind = s->process ? RP_OP_EXIT
 						   : s->loop ? RP_OP_NEXT : RP_OP_JOIN,
 					   .jump = i, .repeat = 1, .nr = 0};
@@ -1009,6 +1049,9 @@ struct rp_program *rp_compile(const struct rp_spec *spec, const struct rp_compil
 	prog->step_count = count_ops(spec->steps, spec->steps_count);
 	prog->ops = rp_arena_alloc(&prog->arena, prog->step_count * sizeof(*prog->ops), 64);
 	prog->info = rp_arena_alloc(&prog->arena, prog->step_count * sizeof(*prog->info), 8);
+	b->process_of = calloc(prog->step_count ? prog->step_count : 1, sizeof(*b->process_of));
+	if (!b->process_of)
+		abort();
 	rp_names_init(&b->step_ids, prog->step_count);
 	rp_names_init(&b->object_names, 16);
 	rp_names_init(&b->file_names, 16);
@@ -1031,6 +1074,7 @@ struct rp_program *rp_compile(const struct rp_spec *spec, const struct rp_compil
 	next = 0;
 	compile_steps(b, spec->steps, spec->steps_count, &next, 0);
 	number_steps(prog);
+	free(b->process_of);
 	rp_names_free(&b->step_ids);
 	rp_names_free(&b->object_names);
 	rp_names_free(&b->file_names);
