@@ -190,8 +190,11 @@ static int build_int(struct rp_build *b, const char *text, int64_t *out)
 {
 	if (rp_parse_number(text, out) == 0)
 		return 0;
-	rp_error(b, "'%s' is not an integer (decimal, 0x hex, 0o or leading-0 octal, 0b binary, "
-		    "optionally negative, within 64 bits)", text);
+	if (is_name_start(text[0]) && rp_constant_by_name(text))
+		rp_error(b, "'%s' is a constant, not an integer: write {const: %s}", text, text);
+	else
+		rp_error(b, "'%s' is not an integer (decimal, 0x hex, 0o or leading-0 octal, 0b binary, "
+			    "optionally negative, within 64 bits)", text);
 	return -1;
 }
 

@@ -934,6 +934,29 @@ static int compile_steps(struct rp_build *b, const struct rp_step *steps, unsign
 	return rc;
 }
 
+/* The node path of the first step with this id ("steps.0.process.steps.2.id"), for
+ * the duplicate's message. */
+static int first_id_path(const struct rp_step *steps, unsigned n, const char *id, char *out,
+			 size_t room, const char *prefix)
+{
+	for (unsigned i = 0; i < n; i++) {
+		char here[512];
+		snprintf(here, sizeof(here), "%ssteps.%u", prefix, i);
+		if (steps[i].id && strcmp(steps[i].id, id) == 0) {
+			snprintf(out, room, "%s.id", here);
+			return 0;
+		}
+		const struct rp_group *g = group_of(&steps[i]);
+		if (g) {
+			char inner[sizeof(here) + 16]; /* here + ".threads." */
+			snprintf(inner, sizeof(inner), "%s.%s.", here, group_key(&steps[i]));
+			if (first_id_path(g->steps, g->steps_count, id, out, room, inner) == 0)
+				return 0;
+		}
+	}
+	return -1;
+}
+
 /* First pass, in the same order as compile_steps: ids to op indices, named objects. */
 static void index_steps(struct rp_build *b, const struct rp_step *steps, unsigned n,
 			unsigned *next)
@@ -948,7 +971,14 @@ static void index_steps(struct rp_build *b, const struct rp_step *steps, unsigne
 			rp_path_pop(b, m2);
 		} else if (s->id && rp_names_add(&b->step_ids, s->id, k, &old) != 0) {
 			size_t m2 = rp_path_push(b, "id");
-			rp_error(b, "step id '%s' is already used by an earlier step", s->id);
+			char first[1024]; /* a step path (under 512) and ".id" */
+			unsigned line, col;
+			if (first_id_path(b->spec->steps, b->spec->steps_count, s->id, first, sizeof(first),
+					  "") == 0 &&
+			    rp_diags_position_of(b->diags, first, &line, &col) == 0)
+				rp_error(b, "step id '%s' is already used at %u:%u", s->id, line, col);
+			else
+				rp_error(b, "step id '%s' is already used by an earlier step", s->id);
 			rp_path_pop(b, m2);
 		}
 		for (unsigned j = 0; j < s->args_count; j++) {

@@ -376,7 +376,13 @@ static void value(struct walk *w, const char *key, const cyaml_schema_value_t *s
 	case CYAML_SEQUENCE:
 		if (ev->type == YAML_SEQUENCE_START_EVENT && count)
 			return sequence(w, key, s, ev, dst, count);
-		error_at(w, &ev->start_mark, "expected a list here, not %s", kind_of(ev));
+		if (ev->type == YAML_SCALAR_EVENT && s->sequence.entry->type == CYAML_STRING &&
+		    ev->data.scalar.length <= 60 &&
+		    ev->data.scalar.length && !memchr(ev->data.scalar.value, 0, ev->data.scalar.length))
+			error_at(w, &ev->start_mark, "expected a list here, not a scalar: write [%s]",
+				 (const char *)ev->data.scalar.value);
+		else
+			error_at(w, &ev->start_mark, "expected a list here, not %s", kind_of(ev));
 		break;
 	default: /* CYAML_STRING: every scalar stays a string */
 		if (ev->type == YAML_SCALAR_EVENT)

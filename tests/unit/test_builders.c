@@ -504,7 +504,7 @@ static void test_errors(void)
 		{"name: t\nsteps:\n  - {call: close, args: [{int: 1},{int: 1},{int: 1},{int: 1},{int: 1},{int: 1},{int: 1}]}\n",
 		 3, 80, "close has 7 arguments; a syscall takes at most 6"},
 		{"name: t\nsteps:\n  - {id: a, call: getpid}\n  - {id: a, call: getpid}\n", 4, 10,
-		 "step id 'a' is already used by an earlier step"},
+		 "step id 'a' is already used at 3:10"},
 		{"name: t\nsteps: []\n", 2, 8, "'steps' needs at least 1 entry"},
 		{"name: t\nsteps:\n  - call: close\n    bogus: 1\n", 4, 5, "unknown key 'bogus'"},
 		{"name: t\nsteps:\n  - {call: close, args: [{struct: {fields: [{type: u8, int: 300}]}}]}\n",
