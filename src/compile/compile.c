@@ -686,9 +686,13 @@ static int check_step_shape(struct rp_build *b, const struct rp_step *s)
 		rp_error(b, "a step is one of call:, process:, loop: or threads:, not several");
 		return -1;
 	}
-	if (groups && (s->args_count || s->nr || s->expect || s->repeat)) {
+	if (groups && (s->args || s->nr || s->expect || s->repeat)) {
+		/* At the first such key, not at the step. */
+		size_t mark = rp_path_push(b, "%s.@key", s->args ? "args" : s->nr ? "nr"
+							 : s->expect ? "expect" : "repeat");
 		rp_error(b, "args:, nr:, expect: and repeat: belong to a call; a %s: group has "
 			    "only id:, when:, needs:, comment: and its steps", group_key(s));
+		rp_path_pop(b, mark);
 		return -1;
 	}
 	/* Workers exist only in the runner, and a forked child has no threads. */

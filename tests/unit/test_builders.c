@@ -550,7 +550,7 @@ static void test_errors(void)
 		 "a step is one of call:, process:, loop: or threads:, not several"},
 		{"name: t\nsteps:\n  - {loop: {steps: [{call: getpid}]}}\n", 3, 12,
 		 "a loop needs repeat: N, duration: SECONDS or both"},
-		{"name: t\nsteps:\n  - {process: {steps: [{call: getpid}]}, args: [{int: 1}]}\n", 3, 5,
+		{"name: t\nsteps:\n  - {process: {steps: [{call: getpid}]}, args: [{int: 1}]}\n", 3, 42,
 		 "args:, nr:, expect: and repeat: belong to a call; a process: group has only id:, when:, "
 		 "needs:, comment: and its steps"},
 		{"name: t\nsteps:\n  - {call: kill, args: [{pid: parent}]}\n", 3, 31,
