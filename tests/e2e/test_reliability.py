@@ -74,12 +74,17 @@ check(0.25 < took < 3, f"blocking step: stopped near its 0.3 s timeout (took {to
 no_debris("blocking step")
 
 # A repeated step that keeps returning is not blocked, however long it runs in all.
-spec2 = write_spec(tmp, "slow.yaml", """name: slow
+def nanosleep_spec(name, repeat, ns):
+    """A spec of one nanosleep step, repeated."""
+    return write_spec(tmp, name + ".yaml", f"""name: {name}
 steps:
   - call: nanosleep
-    repeat: 12
-    args: [{struct: {fields: [{i64: 0}, {i64: 50000000}]}}, {null: ~}]
+    repeat: {repeat}
+    args: [{{struct: {{fields: [{{i64: 0}}, {{i64: {ns}}}]}}}}, {{null: ~}}]
 """)
+
+
+spec2 = nanosleep_spec("slow", 12, 50000000)
 p = run(["--format", "json", "--step-timeout", "0.3", spec2], tmp)
 doc = report(p)
 check_eq((p.returncode, doc.get("verdict")), (0, "PASS"), "slow repeated step (0.6 s, 0.3 s timeout): PASS")
@@ -94,12 +99,7 @@ no_debris("run timeout")
 
 # A repeated step the run timeout kills mid-repeat: it says how many of its calls had
 # returned, and that is the number strace saw return (the killed one never did).
-spec4 = write_spec(tmp, "killrep.yaml", """name: killrep
-steps:
-  - call: nanosleep
-    repeat: 1000
-    args: [{struct: {fields: [{i64: 0}, {i64: 10000000}]}}, {null: ~}]
-""")
+spec4 = nanosleep_spec("killrep", 1000, 10000000)
 p, per_pid = strace_run(["--format", "json", "--timeout", "0.5", spec4], tmp,
                         extra=["-e", "trace=nanosleep"])
 doc = report(p)
