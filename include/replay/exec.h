@@ -153,6 +153,11 @@ struct rp_run {
 };
 
 int rp_execute(struct rp_program *prog, const struct rp_exec_options *opt, struct rp_run *run);
+/* Catch SIGINT/SIGTERM/SIGHUP for the rest of replay's life: they set a flag
+ * that rp_interrupted() returns (the signal, or 0), and a run in progress is
+ * stopped; sandboxes are never left half built or half removed. */
+void rp_signals_catch(void);
+int rp_interrupted(void);
 void rp_run_free(struct rp_run *run);
 
 /* src/exec/isolate.c: enter the namespaces in the child; 0 or -1 (live->setup_*). */

@@ -182,6 +182,8 @@ static int run_one(const char *file, const struct options *o, struct rp_reporter
 		verdict = RP_SKIP;
 		goto out;
 	}
+	if (rp_interrupted()) /* before its sandbox: nothing of this spec was made */
+		goto out;
 	struct rp_sandbox_dir sb;
 	verdict = RP_BROKEN;
 	/* The run id goes into the sandbox's name, so paths in a trace lead back to the run. */
@@ -211,7 +213,11 @@ static int run_one(const char *file, const struct options *o, struct rp_reporter
 		exec.tick = events_tick;
 		exec.tick_arg = &stream;
 	}
-	if (rp_execute(prog, &exec, &run) != 0) {
+	if (rp_interrupted()) {
+		fprintf(stderr, "replay: %s: interrupted by signal %d before the first step; nothing ran\n",
+			file, rp_interrupted());
+		verdict = -3;
+	} else if (rp_execute(prog, &exec, &run) != 0) {
 		perror("replay: cannot start the run");
 	} else if (run.live->setup_errno) {
 		fprintf(stderr, "replay: cannot isolate the run: %s: %s%s\n", run.live->setup_what,
@@ -233,7 +239,6 @@ static int run_one(const char *file, const struct options *o, struct rp_reporter
 		if (o->events)
 			rp_events_flush(&stream, 1);
 		verdict = (int)j.verdict;
-		*interrupted = run.interrupted;
 		rp_judgement_free(&j);
 	}
 	rp_run_free(&run);
@@ -244,9 +249,10 @@ cleanup:
 	else if (rp_sandbox_destroy(&sb) != 0 && verdict == RP_PASS)
 		verdict = RP_BROKEN;
 out:
+	*interrupted = rp_interrupted();
 	rp_program_free(prog);
 	rp_spec_free(spec);
-	return verdict;
+	return verdict == -3 ? -2 : verdict; /* interrupted before it ran: not counted */
 }
 
 /* Every spec of the command line, directories searched recursively in name order. */
@@ -322,6 +328,7 @@ static int run_specs(int argc, char **argv, const struct options *o)
 			o->arch, rp_native_arch());
 		return EXIT_USAGE;
 	}
+	rp_signals_catch();
 	struct spec_list list = {0};
 	int status = EXIT_PASS;
 	for (int i = 0; i < argc; i++)
@@ -350,6 +357,12 @@ static int run_specs(int argc, char **argv, const struct options *o)
 	for (unsigned i = 0; i < list.count; i++) {
 		int interrupted = 0;
 		int v = run_one(list.files[i], o, reps, &env, &interrupted);
+		if (v == -2 && interrupted) { /* it did not start, nor will the rest */
+			fprintf(stderr, "replay: interrupted by signal %d: %s%s not started\n",
+				interrupted, list.files[i], i + 1 < list.count ? " and the specs after it" : "");
+			status = 128 + interrupted;
+			break;
+		}
 		if (v == -2)
 			continue; /* not selected by --filter */
 		sum.specs++;

@@ -554,7 +554,7 @@ int rp_execute(struct rp_program *prog, const struct rp_exec_options *opt, struc
 		child(prog, opt, run);
 	run->pid = pid;
 	if (opt->verify_ptrace)
-		rp_verify_supervise(prog, run);
+		rp_verify_supervise(prog, run, opt);
 	else
 		rp_supervise(prog, run, opt);
 	rp_parent_signals_restore();

@@ -24,11 +24,20 @@ static void on_signal(int sig)
 	interrupted = sig;
 }
 
+void rp_signals_catch(void)
+{
+	/* From here to exit, SIGINT/SIGTERM/SIGHUP only set a flag: replay stops
+	 * between specs, and never between creating a sandbox and removing it.
+	 * SA_RESTART: building or removing a sandbox must not see EINTR. */
+	struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESTART};
+	for (int i = 0; i < 3; i++)
+		sigaction(forwarded[i], &sa, NULL);
+}
+
 void rp_parent_signals_install(void)
 {
 	/* No SA_RESTART: the wait below must wake up to act on it. */
 	struct sigaction sa = {.sa_handler = on_signal};
-	interrupted = 0;
 	for (int i = 0; i < 3; i++)
 		sigaction(forwarded[i], &sa, &saved[i]);
 }
@@ -58,16 +67,9 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Progress seen last: while calls keep returning (in any process or thread of
- * the run), nothing is blocked, however long a repeated step takes. */
-struct watch {
-	uint64_t progress;
-	uint64_t since;
-};
-
 /* A step in the kernel while no call has returned for the step timeout. */
 static int in_kernel_too_long(const struct rp_run *run, const struct rp_exec_options *opt,
-			      struct watch *w, uint64_t now)
+			      struct rp_watch *w, uint64_t now)
 {
 	if (!opt->step_timeout_ns)
 		return 0;
@@ -97,13 +99,59 @@ static void wait_tick(int pidfd)
 	}
 }
 
+void rp_watch_start(struct rp_watch *w)
+{
+	w->start = w->since = now_ns();
+	w->progress = 0;
+}
+
+int rp_should_stop(struct rp_run *run, const struct rp_exec_options *opt, struct rp_watch *w)
+{
+	uint64_t now = now_ns();
+	if (interrupted) {
+		run->interrupted = interrupted;
+		return 1;
+	}
+	if (in_kernel_too_long(run, opt, w, now)) {
+		run->blocked_step = (int)run->live->current;
+		run->any_blocked = 1;
+		return 1;
+	}
+	if (opt->run_timeout_ns && now > w->start + opt->run_timeout_ns) {
+		run->run_timed_out = 1;
+		return 1;
+	}
+	return 0;
+}
+
+void rp_run_ended(const struct rp_program *prog, struct rp_run *run, int status)
+{
+	/* Nothing of the run may outlive it, even a child the runner could not reap. */
+	kill(-run->pid, SIGKILL);
+	/* Every step still in the kernel when the run was stopped for it: blocked.
+	 * (Groups' own rows stay as they are: their steps tell.) */
+	if (run->any_blocked) {
+		run->blocked_step = -1;
+		for (unsigned i = 0; i < run->count; i++)
+			if (run->rows[i].state == RP_ROW_STARTED && prog->ops[i].kind == RP_OP_CALL) {
+				run->rows[i].state = RP_ROW_BLOCKED;
+				if (run->blocked_step < 0)
+					run->blocked_step = (int)i;
+			}
+	}
+	if (WIFSIGNALED(status))
+		run->signal = WTERMSIG(status);
+	else
+		run->exit_code = WEXITSTATUS(status);
+}
+
 void rp_supervise(const struct rp_program *prog, struct rp_run *run,
 		  const struct rp_exec_options *opt)
 {
 	int pidfd = (int)syscall(SYS_pidfd_open, run->pid, 0);
-	uint64_t start = now_ns();
 	int status = 0, killed = 0, counting = 0, counted = 0;
-	struct watch w = {0, start};
+	struct rp_watch w;
+	rp_watch_start(&w);
 	struct rp_counters *tp = opt->verify_tracepoints ? calloc(1, sizeof(*tp)) : NULL;
 	for (;;) {
 		if (tp && !counting && run->live->ready) {
@@ -126,18 +174,8 @@ void rp_supervise(const struct rp_program *prog, struct rp_run *run,
 			break;
 		if (got < 0 && errno != EINTR)
 			break;
-		uint64_t now = now_ns();
-		if (!killed && interrupted) {
-			run->interrupted = interrupted;
-			killed = 1;
-		} else if (!killed && in_kernel_too_long(run, opt, &w, now)) {
-			run->blocked_step = (int)run->live->current;
-			killed = 1;
-			run->any_blocked = 1;
-		} else if (!killed && opt->run_timeout_ns && now > start + opt->run_timeout_ns) {
-			run->run_timed_out = 1;
-			killed = 1;
-		}
+		if (!killed)
+			killed = rp_should_stop(run, opt, &w);
 		if (killed) {
 			/* The runner leads its own process group: its process: children go too. */
 			kill(-run->pid, SIGKILL);
@@ -157,21 +195,5 @@ void rp_supervise(const struct rp_program *prog, struct rp_run *run,
 		run->verify.mode = "tracepoints";
 		free(tp);
 	}
-	/* Nothing of the run may outlive it, even a child the runner could not reap. */
-	kill(-run->pid, SIGKILL);
-	/* Every step still in the kernel when the run was stopped for it: blocked.
-	 * (Groups' own rows stay as they are: their steps tell.) */
-	if (run->any_blocked) {
-		run->blocked_step = -1;
-		for (unsigned i = 0; i < run->count; i++)
-			if (run->rows[i].state == RP_ROW_STARTED && prog->ops[i].kind == RP_OP_CALL) {
-				run->rows[i].state = RP_ROW_BLOCKED;
-				if (run->blocked_step < 0)
-					run->blocked_step = (int)i;
-			}
-	}
-	if (WIFSIGNALED(status))
-		run->signal = WTERMSIG(status);
-	else
-		run->exit_code = WEXITSTATUS(status);
+	rp_run_ended(prog, run, status);
 }

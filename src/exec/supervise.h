@@ -14,10 +14,20 @@
 /* Exit status of a child whose isolation failed before the first step. */
 #define RP_SETUP_FAILED 125
 
+/* Deadlines of a run: when it started, and calls returning (progress) since when. */
+struct rp_watch {
+	uint64_t start, progress, since;
+};
+void rp_watch_start(struct rp_watch *w);
+/* Replay interrupted, a step in the kernel past --step-timeout, or the run past
+ * --timeout: record which in `run` and return 1 (the caller kills the run). */
+int rp_should_stop(struct rp_run *run, const struct rp_exec_options *opt, struct rp_watch *w);
+/* After the runner ended (wait status): kill what is left, mark blocked steps. */
+void rp_run_ended(const struct rp_program *prog, struct rp_run *run, int status);
+
 void rp_parent_signals_install(void);
 void rp_parent_signals_restore(void);
 void rp_child_signals(void);
-int rp_interrupted(void); /* the signal that interrupted replay, or 0 */
 /* src/exec/tracepoints.c: --verify=tracepoints */
 #define RP_MAX_TP 256
 struct rp_counters {
@@ -31,7 +41,8 @@ int rp_tracepoints_begin(const struct rp_program *prog, struct rp_run *run, stru
 void rp_tracepoints_end(const struct rp_program *prog, struct rp_run *run, struct rp_counters *c);
 /* src/exec/verify.c */
 int rp_verify_child(void); /* 1: the test hook asks for a foreign call between steps */
-void rp_verify_supervise(const struct rp_program *prog, struct rp_run *run);
+void rp_verify_supervise(const struct rp_program *prog, struct rp_run *run,
+			 const struct rp_exec_options *opt);
 void rp_supervise(const struct rp_program *prog, struct rp_run *run,
 		  const struct rp_exec_options *opt);
 

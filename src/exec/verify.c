@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -161,9 +162,34 @@ static void seize_workers(const struct rp_program *prog, struct rp_run *run)
 	}
 }
 
-void rp_verify_supervise(const struct rp_program *prog, struct rp_run *run)
+static void on_tick(int sig)
 {
-	int status = 0, runner_status = 0, started = 0;
+	(void)sig; /* only to make waitpid return EINTR */
+}
+
+/* waitpid blocks while the run is in a step: a 20 ms interval timer wakes it to
+ * check the deadlines and replay's own signals, as rp_supervise's poll does. */
+static void ticks(int on, struct sigaction *saved)
+{
+	struct itimerval every = {{0, 20000}, {0, 20000}}, off = {{0, 0}, {0, 0}};
+	if (on) {
+		struct sigaction sa = {.sa_handler = on_tick}; /* no SA_RESTART */
+		sigaction(SIGALRM, &sa, saved);
+		setitimer(ITIMER_REAL, &every, NULL);
+	} else {
+		setitimer(ITIMER_REAL, &off, NULL);
+		sigaction(SIGALRM, saved, NULL);
+	}
+}
+
+void rp_verify_supervise(const struct rp_program *prog, struct rp_run *run,
+			 const struct rp_exec_options *opt)
+{
+	int status = 0, runner_status = 0, started = 0, killed = 0;
+	struct rp_watch w;
+	struct sigaction saved;
+	rp_watch_start(&w);
+	ticks(1, &saved);
 	/* Test hooks proving the verifier can fail: REPLAY_VERIFY_TAMPER=args expects a
 	 * wrong first argument of the last step; =foreign makes the runner issue a call of
 	 * its own between two steps (see rp_verify_child). */
@@ -172,15 +198,14 @@ void rp_verify_supervise(const struct rp_program *prog, struct rp_run *run)
 	run->verify.tamper_step = prog->step_count ? prog->step_count - 1 : 0;
 	run->verify.exit_group_nr = rp_exit_group_nr();
 	for (;;) {
-		pid_t got = waitpid(-1, &status, __WALL);
-		if (got < 0 && errno == EINTR) {
-			if (rp_interrupted()) {
-				run->interrupted = rp_interrupted();
-				kill(-run->pid, SIGKILL);
-				kill(run->pid, SIGKILL);
-			}
-			continue;
+		if (!killed && (killed = rp_should_stop(run, opt, &w))) {
+			/* The runner leads its own process group: its process: children go too. */
+			kill(-run->pid, SIGKILL);
+			kill(run->pid, SIGKILL);
 		}
+		pid_t got = waitpid(-1, &status, __WALL);
+		if (got < 0 && errno == EINTR)
+			continue;
 		if (got < 0)
 			break;
 		if (WIFEXITED(status) || WIFSIGNALED(status)) {
@@ -209,14 +234,11 @@ void rp_verify_supervise(const struct rp_program *prog, struct rp_run *run)
 		}
 		ptrace(PTRACE_SYSCALL, got, NULL, sig);
 	}
+	ticks(0, &saved);
 	kill(-run->pid, SIGKILL);
 	while (waitpid(-1, NULL, __WALL | WNOHANG) > 0)
 		;
-	status = runner_status;
 	run->verify.enabled = 1;
 	run->verify.mode = "ptrace";
-	if (WIFSIGNALED(status))
-		run->signal = WTERMSIG(status);
-	else
-		run->exit_code = WEXITSTATUS(status);
+	rp_run_ended(prog, run, runner_status);
 }

@@ -142,9 +142,9 @@ def wait_in_pause(pid, limit=10.0):
     return False
 
 
-def interrupted(sig):
+def interrupted(sig, extra=()):
     """Run the blocking spec, send SIG to replay alone mid-run; (exit code, stdout)."""
-    proc = subprocess.Popen([REPLAY, "--step-timeout", "0", spec], env=dict(os.environ, TMPDIR=tmp),
+    proc = subprocess.Popen([REPLAY, "--step-timeout", "0", *extra, spec], env=dict(os.environ, TMPDIR=tmp),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     check(wait_in_pause(proc.pid), f"signal {sig}: the run reached its pause step")
     proc.send_signal(sig)
@@ -163,6 +163,24 @@ no_debris("SIGINT")
 rc, _ = interrupted(signal.SIGTERM)
 check_eq(rc, 143, "SIGTERM: exit 143")
 no_debris("SIGTERM")
+
+# Under --verify=ptrace the tracer's wait must wake for the same signals and deadlines:
+# it used to ignore SIGINT while a step blocked, and every timeout.
+rc, out = interrupted(signal.SIGINT, ["--verify=ptrace"])
+check_eq(rc, 130, "--verify=ptrace, SIGINT: exit 130")
+check("interrupted by signal 2" in out, f"--verify=ptrace, SIGINT: says interrupted\n{out}")
+no_debris("--verify=ptrace SIGINT")
+t0 = time.monotonic()
+p = run(["--format", "json", "--verify=ptrace", "--step-timeout", "0.3", spec], tmp)
+took = time.monotonic() - t0
+doc = report(p)
+check_eq([s["status"] for s in doc.get("steps", [])], ["ok", "blocked", "not-run"],
+         "--verify=ptrace, blocking step: statuses")
+check(took < 3, f"--verify=ptrace, blocking step: stopped near its 0.3 s timeout (took {took:.2f} s)")
+p = run(["--format", "json", "--verify=ptrace", "--step-timeout", "0", "--timeout", "0.3", spec], tmp)
+doc = report(p)
+check_eq(doc.get("summary", {}).get("timed_out"), True, "--verify=ptrace, run timeout: timed_out")
+no_debris("--verify=ptrace timeouts")
 
 # replay itself SIGKILLed (the OOM killer, a CI job's timeout): nothing can clean up, but
 # the run must not go on without it.  The kernel kills the runner (PR_SET_PDEATHSIG), and
@@ -191,6 +209,22 @@ for extra in ([], ["--isolate"]) if os.geteuid() == 0 else ([],):
     for d in sandbox_leftovers(tmp): # left behind, as documented: nothing ran the cleanup
         shutil.rmtree(os.path.join(tmp, d))
     no_debris(label)
+
+# SIGINT while the sandbox is being built (20,000 files): replay finishes building it,
+# runs nothing, removes it and exits 130.  It used to die half-way, leaving the files.
+many = write_spec(tmp, "many.yaml", "name: many\nsandbox:\n  files:\n" +
+                  "".join(f"    - {{name: f{i}, content: x}}\n" for i in range(20000)) +
+                  "steps:\n  - {call: getpid}\n")
+proc = subprocess.Popen([REPLAY, many], env=dict(os.environ, TMPDIR=tmp), stdout=subprocess.PIPE,
+                        stderr=subprocess.PIPE, text=True)
+end = time.monotonic() + 10
+while not sandbox_leftovers(tmp) and proc.poll() is None and time.monotonic() < end:
+    time.sleep(0.001)
+proc.send_signal(signal.SIGINT)
+out, err = proc.communicate(timeout=30)
+check_eq(proc.returncode, 130, f"SIGINT while building the sandbox: exit 130 ({err.strip()})")
+check("interrupted by signal 2" in out + err, "SIGINT while building the sandbox: says so")
+no_debris("SIGINT while building the sandbox")
 
 # replay | head: a closed pipe must not skip the cleanup (SIGPIPE is ignored by replay).
 spec3 = write_spec(tmp, "pipe.yaml", "name: pipe\nsandbox: {dirs: [m]}\nsteps:\n" +
