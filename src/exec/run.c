@@ -545,6 +545,8 @@ int rp_execute(struct rp_program *prog, const struct rp_exec_options *opt, struc
 	events = run->events;
 	fflush(NULL);
 	rp_parent_signals_install();
+	/* Orphans of the run come to replay, not to init: see rp_run_ended(). */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	pid_t pid = fork();
 	if (pid < 0) {
 		rp_parent_signals_restore();

@@ -124,10 +124,34 @@ int rp_should_stop(struct rp_run *run, const struct rp_exec_options *opt, struct
 	return 0;
 }
 
+/* replay is the subreaper of its runs (rp_execute): a process of the run that
+ * left its process group (setsid) and lost its parent is replay's child now.
+ * Kill and reap every such child, so none outlives the run or stays a zombie. */
+static void kill_strays(void)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
+	for (int round = 0; round < 64; round++) {
+		FILE *f = fopen(path, "r");
+		int pid, any = 0;
+		while (f && fscanf(f, "%d", &pid) == 1) {
+			kill(pid, SIGKILL);
+			any = 1;
+		}
+		if (f)
+			fclose(f);
+		while (waitpid(-1, NULL, __WALL | (any ? 0 : WNOHANG)) > 0)
+			;
+		if (!any)
+			return;
+	}
+}
+
 void rp_run_ended(const struct rp_program *prog, struct rp_run *run, int status)
 {
 	/* Nothing of the run may outlive it, even a child the runner could not reap. */
 	kill(-run->pid, SIGKILL);
+	kill_strays();
 	/* Every step still in the kernel when the run was stopped for it: blocked.
 	 * (Groups' own rows stay as they are: their steps tell.) */
 	if (run->any_blocked) {

@@ -226,6 +226,20 @@ check_eq(proc.returncode, 130, f"SIGINT while building the sandbox: exit 130 ({e
 check("interrupted by signal 2" in out + err, "SIGINT while building the sandbox: says so")
 no_debris("SIGINT while building the sandbox")
 
+# A process: child that leaves the run's process group (setsid) and blocks: it used to
+# survive the run, reparented to init.  replay is the run's subreaper: it is killed.
+spec_ss = write_spec(tmp, "setsid.yaml", """name: setsid
+steps:
+  - process:
+      steps: [{call: setsid}, {call: pause}]
+  - {call: getpid}
+""")
+p = run(["--format", "json", "--step-timeout", "0.5", spec_ss], tmp)
+doc = report(p)
+check_eq([s["status"] for s in doc.get("steps", [])], ["ok", "ok", "blocked", "ok"],
+         "setsid child: its pause is blocked, the parent's steps ran")
+no_debris("setsid child")
+
 # replay | head: a closed pipe must not skip the cleanup (SIGPIPE is ignored by replay).
 spec3 = write_spec(tmp, "pipe.yaml", "name: pipe\nsandbox: {dirs: [m]}\nsteps:\n" +
                    ("  - {call: mount, args: [{cstring: none}, {path: m}, {cstring: tmpfs}, {int: 0}, {null: ~}]}\n"
