@@ -46,6 +46,12 @@ struct worker {
 
 static struct worker workers[64];
 static uint32_t workers_ready, workers_done;
+/* The runner's tid, which the kernel clears when the runner's thread ends
+ * (set_tid_address): a spec's `exit` step ends that thread only, and the
+ * idle workers must then end the process with the status it asked for. */
+static int runner_alive;
+static const struct rp_program *exit_prog;
+static struct rp_live *exit_live;
 
 static inline uint64_t now_ns(void)
 {
@@ -431,8 +437,11 @@ static void *worker_main(void *arg)
 	__atomic_fetch_add(&workers_ready, 1, __ATOMIC_RELEASE);
 	for (;;) {
 		uint32_t start;
-		while (!(start = __atomic_load_n(&w->start, __ATOMIC_ACQUIRE)))
+		while (!(start = __atomic_load_n(&w->start, __ATOMIC_ACQUIRE))) {
+			if (!__atomic_load_n(&runner_alive, __ATOMIC_ACQUIRE)) /* the runner's exit step */
+				syscall(SYS_exit_group, exit_prog->ops[exit_live->current].args[0]);
 			cpu_relax();
+		}
 		run_loop(w->prog, start, w->rows, w->stats, w->live);
 		__atomic_store_n(&w->start, 0, __ATOMIC_RELAXED);
 		__atomic_fetch_add(&workers_done, 1, __ATOMIC_RELEASE);
@@ -444,6 +453,9 @@ static void *worker_main(void *arg)
  * first and last step holds only the spec's calls.  Idle workers spin (no futex). */
 static int start_workers(const struct rp_program *prog, struct rp_run *run)
 {
+	exit_prog = prog;
+	exit_live = run->live;
+	runner_alive = (int)syscall(SYS_set_tid_address, &runner_alive);
 	for (unsigned k = 0; k < prog->max_threads; k++) {
 		workers[k] = (struct worker){.prog = prog, .rows = run->rows, .stats = run->stats,
 					     .live = run->live};

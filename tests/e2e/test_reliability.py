@@ -240,6 +240,24 @@ check_eq([s["status"] for s in doc.get("steps", [])], ["ok", "ok", "blocked", "o
          "setsid child: its pause is blocked, the parent's steps ran")
 no_debris("setsid child")
 
+# exit (the thread-only call) as the main process's last step in a spec with threads: the
+# idle workers kept the process alive until the step timeout; now it ends with exit's status.
+spec_tx = write_spec(tmp, "texit.yaml", """name: texit
+steps:
+  - threads:
+      count: 2
+      steps: [{call: gettid}]
+  - {call: exit, args: [{int: 3}]}
+""")
+t0 = time.monotonic()
+p = run(["--format", "json", "--step-timeout", "3", spec_tx], tmp)
+took = time.monotonic() - t0
+doc = report(p)
+check_eq((doc.get("verdict"), doc.get("summary", {}).get("exit_status")), ("PASS", 3),
+         f"exit with threads: PASS, the process's status is exit's 3 (took {took:.2f} s)")
+check(took < 2, "exit with threads: no wait for the step timeout")
+no_debris("exit with threads")
+
 # replay | head: a closed pipe must not skip the cleanup (SIGPIPE is ignored by replay).
 spec3 = write_spec(tmp, "pipe.yaml", "name: pipe\nsandbox: {dirs: [m]}\nsteps:\n" +
                    ("  - {call: mount, args: [{cstring: none}, {path: m}, {cstring: tmpfs}, {int: 0}, {null: ~}]}\n"
