@@ -13,6 +13,7 @@
 
 struct rp_sandbox_dir {
 	char path[4096];
+	unsigned long long dev, ino; /* the directory made, so cleanup knows if a step moved it */
 };
 
 int rp_sandbox_create(struct rp_sandbox_dir *sb, const char *spec_name,

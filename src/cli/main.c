@@ -188,7 +188,7 @@ static int run_one(const char *file, const struct options *o, struct rp_reporter
 	verdict = RP_BROKEN;
 	/* The run id goes into the sandbox's name, so paths in a trace lead back to the run. */
 	char sb_name[128];
-	snprintf(sb_name, sizeof(sb_name), "%s-%.8s", prog->name, env->run_id);
+	snprintf(sb_name, sizeof(sb_name), "%.40s-%.8s", prog->name, env->run_id); /* the id survives a long name */
 	if (rp_sandbox_create(&sb, sb_name, &prog->sandbox) != 0)
 		goto out;
 	struct rp_run run = {0};
@@ -464,8 +464,11 @@ static int list_syscalls(const struct options *o)
 
 static int parse_seconds(const char *text, uint64_t *ns)
 {
-	if (rp_parse_seconds(text, ns) == 0 && *ns <= 1000000ull * 1000000000ull)
+	if (rp_parse_seconds(text, ns) == 0 && *ns <= 1000000ull * 1000000000ull) {
+		if (*ns == 0 && strpbrk(text, "123456789")) /* 1e-10: tiny, not "no limit" */
+			*ns = 1;
 		return 0;
+	}
 	fprintf(stderr, "replay: '%s' is not a number of seconds\n", text);
 	return -1;
 }

@@ -708,6 +708,22 @@ static int check_step_shape(struct rp_build *b, const struct rp_step *s)
 	return 0;
 }
 
+/* clone(CLONE_VM, ...): the child would run the engine on the parent's memory
+ * (and, with no stack, on its stack), as vfork's does.  Flags are clone's first
+ * argument on every arch replay knows; 0x100 is CLONE_VM everywhere. */
+static int shares_memory(const struct rp_step *s, const struct rp_op *op)
+{
+	return strcmp(s->call, "clone") == 0 && (op->args[0] & 0x100);
+}
+
+static void clone_vm_error(struct rp_build *b)
+{
+	size_t mark = rp_path_push(b, "args.0");
+	rp_error(b, "clone with CLONE_VM cannot be replayed: the child would run the engine on "
+		    "the parent's memory (use a threads: group, or clone without CLONE_VM)");
+	rp_path_pop(b, mark);
+}
+
 static int compile_call(struct rp_build *b, const struct rp_step *s, struct rp_op *op,
 			struct rp_step_info *info)
 {
@@ -718,6 +734,8 @@ static int compile_call(struct rp_build *b, const struct rp_step *s, struct rp_o
 		rc = -1;
 	if (compile_args(b, s, op, info) != 0)
 		rc = -1;
+	else if (shares_memory(s, op) != 0)
+		rc = -1, clone_vm_error(b);
 	if (compile_repeat(b, s, op) != 0)
 		rc = -1;
 	op->expects = !info->expect.any;

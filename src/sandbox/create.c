@@ -86,6 +86,11 @@ int rp_sandbox_create(struct rp_sandbox_dir *sb, const char *spec_name,
 	snprintf(sb->path, sizeof(sb->path), "%s", real);
 	int dfd = open(sb->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	int rc = dfd < 0 ? -1 : 0;
+	struct stat st;
+	if (dfd >= 0 && fstat(dfd, &st) == 0) { /* cleanup checks it is still this directory */
+		sb->dev = st.st_dev;
+		sb->ino = st.st_ino;
+	}
 	for (unsigned i = 0; rc == 0 && i < plan->dir_count; i++)
 		if (make_dirs(dfd, plan->dirs[i], 1) != 0) {
 			fprintf(stderr, "replay: sandbox dir %s: %s\n", plan->dirs[i], strerror(errno));

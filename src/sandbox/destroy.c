@@ -160,7 +160,16 @@ int rp_sandbox_destroy(const struct rp_sandbox_dir *sb)
 	if (pfd < 0)
 		return -1;
 	struct stat root;
-	if (fstatat(pfd, base, &root, AT_SYMLINK_NOFOLLOW) != 0) {
+	int found = fstatat(pfd, base, &root, AT_SYMLINK_NOFOLLOW) == 0;
+	if (!found || root.st_dev != sb->dev || root.st_ino != sb->ino) {
+		/* A step renamed or removed it: whatever was mounted in it went along,
+		 * out of sight of the mountinfo scan above.  Say so: it is not clean. */
+		fprintf(stderr, "replay: cleanup: the sandbox %s was moved, removed or replaced by a "
+				"step; mounts and files made in it were not looked for where it went\n",
+			sb->path);
+		rc = -1;
+	}
+	if (!found) {
 		close(pfd);
 		return errno == ENOENT ? rc : -1;
 	}

@@ -258,6 +258,23 @@ check_eq((doc.get("verdict"), doc.get("summary", {}).get("exit_status")), ("PASS
 check(took < 2, "exit with threads: no wait for the step timeout")
 no_debris("exit with threads")
 
+# A step that renames the sandbox away: what it held (a mount, say) is no longer where
+# cleanup looks.  That used to pass in silence; now cleanup says so and the run fails.
+moved = os.path.join(tmp, "moved-away")
+spec_mv = write_spec(tmp, "moveaway.yaml", f"""name: moveaway
+sandbox: {{dirs: [d]}}
+steps:
+  - call: renameat
+    args: [{{const: AT_FDCWD}}, {{path: .}}, {{const: AT_FDCWD}}, {{cstring: "{moved}"}}]
+    expect: {{ret: 0}}
+""")
+p = run([spec_mv], tmp)
+check_eq(p.returncode, 1, f"sandbox moved away: exit 1\n{p.stderr}")
+check("was moved, removed or replaced by a step" in p.stderr, f"sandbox moved away: cleanup says so\n{p.stderr}")
+check(os.path.isdir(os.path.join(moved, "d")), "sandbox moved away: it is where the step put it")
+shutil.rmtree(moved, ignore_errors=True)
+no_debris("sandbox moved away")
+
 # replay | head: a closed pipe must not skip the cleanup (SIGPIPE is ignored by replay).
 spec3 = write_spec(tmp, "pipe.yaml", "name: pipe\nsandbox: {dirs: [m]}\nsteps:\n" +
                    ("  - {call: mount, args: [{cstring: none}, {path: m}, {cstring: tmpfs}, {int: 0}, {null: ~}]}\n"
