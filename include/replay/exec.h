@@ -149,6 +149,7 @@ struct rp_run {
 	int blocked_step;      /* step killed at its timeout, or -1 */
 	int any_blocked;       /* the run was stopped for a step timeout */
 	int run_timed_out;     /* the whole run passed its timeout */
+	int cleanup_failed;    /* mounts or files of the sandbox remain (set by the caller) */
 	struct rp_verify verify;
 };
 

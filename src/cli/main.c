@@ -185,6 +185,7 @@ static int run_one(const char *file, const struct options *o, struct rp_reporter
 	if (rp_interrupted()) /* before its sandbox: nothing of this spec was made */
 		goto out;
 	struct rp_sandbox_dir sb;
+	int cleaned = 0;
 	verdict = RP_BROKEN;
 	/* The run id goes into the sandbox's name, so paths in a trace lead back to the run. */
 	char sb_name[128];
@@ -230,6 +231,12 @@ static int run_one(const char *file, const struct options *o, struct rp_reporter
 	} else {
 		struct rp_judgement j;
 		rp_judge(prog, &run, &j);
+		/* Clean up before reporting, so the report says if that failed. */
+		if (!o->keep_sandbox && rp_sandbox_destroy(&sb) != 0) {
+			run.cleanup_failed = 1;
+			j.verdict = RP_BROKEN;
+		}
+		cleaned = 1;
 		ctx.run = &run;
 		ctx.judgement = &j;
 		ctx.sandbox = sb.path;
@@ -246,7 +253,7 @@ static int run_one(const char *file, const struct options *o, struct rp_reporter
 cleanup:
 	if (o->keep_sandbox)
 		fprintf(stderr, "replay: sandbox kept at %s\n", sb.path);
-	else if (rp_sandbox_destroy(&sb) != 0 && verdict == RP_PASS)
+	else if (!cleaned && rp_sandbox_destroy(&sb) != 0 && verdict == RP_PASS)
 		verdict = RP_BROKEN;
 out:
 	*interrupted = rp_interrupted();

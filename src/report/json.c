@@ -152,11 +152,12 @@ void rp_report_json(FILE *out, const struct rp_report_context *c)
 	fprintf(out, "  ],\n  \"summary\": {\"steps\": %u, \"ok\": %u, \"failed\": %u, "
 		     "\"skipped\": %u, \"unavailable\": %u, \"not_run\": %u, \"unmet\": %u, "
 		     "\"syscall_time_ns\": %llu, \"signal\": %d, \"exit_status\": %d, "
-		     "\"interrupted\": %d, \"timed_out\": %s},\n",
+		     "\"interrupted\": %d, \"timed_out\": %s, \"cleanup_failed\": %s},\n",
 		j->steps, j->ok, j->failed, j->skipped, j->unavailable, j->not_run, j->unmet,
 		(unsigned long long)j->total_ns, c->run->signal, c->run->exit_code,
 		c->run->interrupted,
-		c->run->blocked_step >= 0 || c->run->run_timed_out ? "true" : "false");
+		c->run->blocked_step >= 0 || c->run->run_timed_out ? "true" : "false",
+		c->run->cleanup_failed ? "true" : "false");
 	if (c->run->verify.enabled) {
 		fprintf(out, "  \"verify\": {\"mode\": \"%s\", ", c->run->verify.mode);
 		if (c->run->verify.skipped[0]) {

@@ -175,6 +175,8 @@ void rp_report_table(FILE *out, const struct rp_report_context *c)
 		fprintf(out, "the process exited in step %u (%s) with status %d%s\n",
 			p->info[j->crashed_step].number, p->info[j->crashed_step].call, c->run->exit_code,
 			j->not_run ? "; later steps did not run" : "");
+	if (c->run->cleanup_failed)
+		fprintf(out, "cleanup failed: the sandbox was not fully removed (see the messages above)\n");
 	if (c->run->verify.enabled && c->run->verify.skipped[0])
 		fprintf(out, "verify=%s: SKIP: %s\n", c->run->verify.mode, c->run->verify.skipped);
 	else if (c->run->verify.enabled && strcmp(c->run->verify.mode, "tracepoints") == 0)

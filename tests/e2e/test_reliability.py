@@ -272,6 +272,12 @@ p = run([spec_mv], tmp)
 check_eq(p.returncode, 1, f"sandbox moved away: exit 1\n{p.stderr}")
 check("was moved, removed or replaced by a step" in p.stderr, f"sandbox moved away: cleanup says so\n{p.stderr}")
 check(os.path.isdir(os.path.join(moved, "d")), "sandbox moved away: it is where the step put it")
+check("cleanup failed: the sandbox was not fully removed" in p.stdout and "verdict: BROKEN" in p.stdout,
+      f"sandbox moved away: the report says so, verdict BROKEN (not PASS)\n{p.stdout}")
+shutil.rmtree(moved, ignore_errors=True)
+doc = report(run(["--format", "json", spec_mv], tmp))
+check_eq((doc.get("summary", {}).get("cleanup_failed"), doc.get("verdict")), (True, "BROKEN"),
+         "sandbox moved away: JSON summary.cleanup_failed, verdict BROKEN")
 shutil.rmtree(moved, ignore_errors=True)
 no_debris("sandbox moved away")
 
