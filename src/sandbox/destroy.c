@@ -70,11 +70,15 @@ static int longest_first(const void *a, const void *b)
 static int unmount_all(const char *dir)
 {
 	static char points[MAX_MOUNTS][4096];
-	/* Stacked mounts reappear after the top one goes: repeat until none is left. */
-	for (int round = 0; round < 16; round++) {
+	/* Stacked mounts reappear after the top one goes: repeat until none is left,
+	 * as long as each pass takes some away (a step may stack thousands). */
+	for (int last = -1;;) {
 		int n = rp_mounts_under(dir, points, MAX_MOUNTS);
 		if (n <= 0)
 			return n;
+		if (last >= 0 && n >= last)
+			break; /* no progress: they stay, and are reported */
+		last = n;
 		if (n > MAX_MOUNTS)
 			n = MAX_MOUNTS;
 		qsort(points, (size_t)n, sizeof(points[0]), longest_first);
