@@ -281,6 +281,21 @@ check_eq((doc.get("summary", {}).get("cleanup_failed"), doc.get("verdict")), (Tr
 shutil.rmtree(moved, ignore_errors=True)
 no_debris("sandbox moved away")
 
+# 5,000 tmpfs mounts stacked on one sandbox dir: cleanup used to give up after 16 passes
+# of 256 (4,096), leaving mounts on the host.
+if os.geteuid() == 0:
+    spec_stack = write_spec(tmp, "stack.yaml", """name: stack
+sandbox: {dirs: [m]}
+steps:
+  - call: mount
+    repeat: 5000
+    args: [{cstring: none}, {path: m}, {cstring: tmpfs}, {int: 0}, {null: ~}]
+    expect: {ret: 0}
+""")
+    p = run([spec_stack], tmp)
+    check_eq((p.returncode, p.stderr), (0, ""), "5,000 stacked mounts: PASS, nothing on stderr")
+    no_debris("5,000 stacked mounts")
+
 # replay | head: a closed pipe must not skip the cleanup (SIGPIPE is ignored by replay).
 spec3 = write_spec(tmp, "pipe.yaml", "name: pipe\nsandbox: {dirs: [m]}\nsteps:\n" +
                    ("  - {call: mount, args: [{cstring: none}, {path: m}, {cstring: tmpfs}, {int: 0}, {null: ~}]}\n"
