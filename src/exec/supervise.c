@@ -131,18 +131,20 @@ static void kill_strays(void)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
-	for (int round = 0; round < 64; round++) {
+	/* Kill, then wait for exactly those: a grandchild that was alive a moment ago
+	 * becomes our child when its parent dies, and is found on the next round
+	 * (a blocking wait for any child would wait for it forever). */
+	for (int round = 0; round < 1024; round++) {
 		FILE *f = fopen(path, "r");
-		int pid, any = 0;
-		while (f && fscanf(f, "%d", &pid) == 1) {
-			kill(pid, SIGKILL);
-			any = 1;
-		}
+		int pids[256], n = 0;
+		while (f && n < 256 && fscanf(f, "%d", &pids[n]) == 1)
+			kill(pids[n++], SIGKILL);
 		if (f)
 			fclose(f);
-		while (waitpid(-1, NULL, __WALL | (any ? 0 : WNOHANG)) > 0)
-			;
-		if (!any)
+		for (int i = 0; i < n; i++)
+			while (waitpid(pids[i], NULL, __WALL) < 0 && errno == EINTR)
+				;
+		if (!n)
 			return;
 	}
 }

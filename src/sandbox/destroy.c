@@ -17,7 +17,6 @@
 
 #include "replay/sandbox.h"
 
-#define MAX_MOUNTS 256
 
 /* mountinfo escapes space, tab, newline and backslash as \ooo. */
 static void unescape(char *s)
@@ -67,29 +66,47 @@ static int longest_first(const void *a, const void *b)
 	return la < lb ? 1 : la > lb ? -1 : 0;
 }
 
+static int shortest_first(const void *a, const void *b)
+{
+	return longest_first(b, a);
+}
+
+/* One pass over every mount at or below dir, in the given order: how many went. */
+static int unmount_pass(char (*points)[4096], int n, int (*order)(const void *, const void *))
+{
+	int gone = 0;
+	qsort(points, (size_t)n, sizeof(points[0]), order);
+	for (int i = 0; i < n; i++) {
+		if (umount2(points[i], MNT_DETACH | UMOUNT_NOFOLLOW) == 0)
+			gone++;
+		else if (errno != EINVAL && errno != ENOENT) /* already gone with one above it */
+			fprintf(stderr, "replay: cleanup: umount %s: %s\n", points[i], strerror(errno));
+	}
+	return gone;
+}
+
 static int unmount_all(const char *dir)
 {
-	static char points[MAX_MOUNTS][4096];
-	/* Stacked mounts reappear after the top one goes: repeat until none is left,
-	 * as long as each pass takes some away (a step may stack thousands). */
-	for (int last = -1;;) {
-		int n = rp_mounts_under(dir, points, MAX_MOUNTS);
+	/* Deepest first, so a mount goes before the one it sits on; stacked mounts
+	 * reappear as the top one goes, so repeat while passes make progress.  If
+	 * one does not, the mounts left are hidden under a mount on a parent
+	 * (a step mounted over m after stacking on m/n): shallowest first then. */
+	for (;;) {
+		int n = rp_mounts_under(dir, NULL, 0);
 		if (n <= 0)
 			return n;
-		if (last >= 0 && n >= last)
-			break; /* no progress: they stay, and are reported */
-		last = n;
-		if (n > MAX_MOUNTS)
-			n = MAX_MOUNTS;
-		qsort(points, (size_t)n, sizeof(points[0]), longest_first);
-		for (int i = 0; i < n; i++)
-			/* EINVAL/ENOENT: already gone with a mount above it */
-			if (umount2(points[i], MNT_DETACH | UMOUNT_NOFOLLOW) != 0 && errno != EINVAL &&
-			    errno != ENOENT)
-				fprintf(stderr, "replay: cleanup: umount %s: %s\n", points[i],
-					strerror(errno));
+		char (*points)[4096] = malloc((size_t)n * sizeof(*points));
+		if (!points)
+			return n;
+		int now = rp_mounts_under(dir, points, n); /* filled: at most n */
+		n = now < n ? now : n;
+		int gone = unmount_pass(points, n, longest_first);
+		if (!gone)
+			gone = unmount_pass(points, n, shortest_first);
+		free(points);
+		if (!gone)
+			return rp_mounts_under(dir, NULL, 0);
 	}
-	return rp_mounts_under(dir, NULL, 0);
 }
 
 static int remove_at(int parent, const char *name, int depth, dev_t dev);
@@ -167,15 +184,14 @@ int rp_sandbox_destroy(const struct rp_sandbox_dir *sb)
 	int found = fstatat(pfd, base, &root, AT_SYMLINK_NOFOLLOW) == 0;
 	if (!found || root.st_dev != sb->dev || root.st_ino != sb->ino) {
 		/* A step renamed or removed it: whatever was mounted in it went along,
-		 * out of sight of the mountinfo scan above.  Say so: it is not clean. */
+		 * out of sight of the mountinfo scan above.  What is at its path now is
+		 * not what replay made (a step may have moved any directory there), so
+		 * it is left alone.  Say so: it is not clean. */
 		fprintf(stderr, "replay: cleanup: the sandbox %s was moved, removed or replaced by a "
-				"step; mounts and files made in it were not looked for where it went\n",
-			sb->path);
-		rc = -1;
-	}
-	if (!found) {
+				"step; mounts and files made in it were not looked for where it went%s\n",
+			sb->path, found ? ", and what is at its path now was not removed" : "");
 		close(pfd);
-		return errno == ENOENT ? rc : -1;
+		return -1;
 	}
 	if (remove_at(pfd, base, 0, root.st_dev) != 0) {
 		fprintf(stderr, "replay: cleanup: cannot remove %s: %s\n", sb->path, strerror(errno));

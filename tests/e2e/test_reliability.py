@@ -239,6 +239,25 @@ doc = report(p)
 check_eq([s["status"] for s in doc.get("steps", [])], ["ok", "ok", "blocked", "ok"],
          "setsid child: its pause is blocked, the parent's steps ran")
 no_debris("setsid child")
+# ... and its own child in yet another process group: it becomes replay's child only
+# when its parent is killed (replay used to wait for it forever).
+spec_ss2 = write_spec(tmp, "setsid2.yaml", """name: setsid2
+steps:
+  - process:
+      steps:
+        - call: setsid
+        - process:
+            steps:
+              - {call: setpgid, args: [{int: 0}, {int: 0}]}
+              - call: pause
+        - call: pause
+  - call: getpid
+""")
+t0 = time.monotonic()
+p = run(["--format", "json", "--step-timeout", "0.5", spec_ss2], tmp)
+check(time.monotonic() - t0 < 5, "setsid child with a setpgid grandchild: the run ends")
+check_eq(report(p).get("verdict"), "BROKEN", "setsid child with a setpgid grandchild: BROKEN (blocked)")
+no_debris("setsid child with a setpgid grandchild")
 
 # exit (the thread-only call) as the main process's last step in a spec with threads: the
 # idle workers kept the process alive until the step timeout; now it ends with exit's status.
@@ -295,6 +314,16 @@ steps:
     p = run([spec_stack], tmp)
     check_eq((p.returncode, p.stderr), (0, ""), "5,000 stacked mounts: PASS, nothing on stderr")
     no_debris("5,000 stacked mounts")
+    # 300 mounts on m/n hidden under one on m: deepest-first unmounts nothing there.
+    spec_hidden = write_spec(tmp, "hidden.yaml", """name: hidden
+sandbox: {dirs: [m/n]}
+steps:
+  - {call: mount, args: [{cstring: none}, {path: m/n}, {cstring: tmpfs}, {int: 0}, {null: ~}], repeat: 300}
+  - {call: mount, args: [{cstring: none}, {path: m}, {cstring: tmpfs}, {int: 0}, {null: ~}]}
+""")
+    p = run([spec_hidden], tmp)
+    check_eq((p.returncode, p.stderr), (0, ""), "300 mounts hidden under another: PASS, nothing on stderr")
+    no_debris("300 mounts hidden under another")
 
 # replay | head: a closed pipe must not skip the cleanup (SIGPIPE is ignored by replay).
 spec3 = write_spec(tmp, "pipe.yaml", "name: pipe\nsandbox: {dirs: [m]}\nsteps:\n" +
