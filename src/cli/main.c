@@ -229,14 +229,17 @@ static int run_one(const char *file, const struct options *o, struct rp_reporter
 				: "");
 		verdict = -1;
 	} else {
+		/* Clean up before judging and reporting, so the report says if that
+		 * failed, or if replay was interrupted meanwhile (its exit says so too). */
+		if (!o->keep_sandbox && rp_sandbox_destroy(&sb) != 0)
+			run.cleanup_failed = 1;
+		cleaned = 1;
+		if (!run.interrupted)
+			run.interrupted = rp_interrupted();
 		struct rp_judgement j;
 		rp_judge(prog, &run, &j);
-		/* Clean up before reporting, so the report says if that failed. */
-		if (!o->keep_sandbox && rp_sandbox_destroy(&sb) != 0) {
-			run.cleanup_failed = 1;
+		if (run.cleanup_failed)
 			j.verdict = RP_BROKEN;
-		}
-		cleaned = 1;
 		ctx.run = &run;
 		ctx.judgement = &j;
 		ctx.sandbox = sb.path;

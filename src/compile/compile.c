@@ -418,16 +418,20 @@ static int resolve_syscall(struct rp_build *b, const struct rp_step *s, struct r
 static int check_process_call(struct rp_build *b, const struct rp_step *s, struct rp_op *op)
 {
 	static const char *const forking[] = {"fork", "clone", "clone3"};
-	if (strcmp(s->call, "vfork") == 0) {
+	/* By number as well as by name: nr: and syscalls: may call them anything. */
+	const struct rp_syscall *vfork = rp_syscall_by_name(b->arch, "vfork");
+	if (strcmp(s->call, "vfork") == 0 || (vfork && op->nr == vfork->nr)) {
 		size_t mark = rp_path_push(b, "call");
 		rp_error(b, "vfork cannot be replayed: its child would return into the engine's "
 			    "stack, shared with the suspended parent (use fork or clone)");
 		rp_path_pop(b, mark);
 		return -1;
 	}
-	for (size_t i = 0; i < sizeof(forking) / sizeof(forking[0]); i++)
-		if (strcmp(s->call, forking[i]) == 0)
+	for (size_t i = 0; i < sizeof(forking) / sizeof(forking[0]); i++) {
+		const struct rp_syscall *sc = rp_syscall_by_name(b->arch, forking[i]);
+		if (strcmp(s->call, forking[i]) == 0 || (sc && op->nr == sc->nr))
 			op->forks = 1;
+	}
 	return 0;
 }
 
@@ -709,19 +713,30 @@ static int check_step_shape(struct rp_build *b, const struct rp_step *s)
 }
 
 /* clone(CLONE_VM, ...): the child would run the engine on the parent's memory
- * (and, with no stack, on its stack), as vfork's does.  Flags are clone's first
- * argument on every arch replay knows; 0x100 is CLONE_VM everywhere. */
-static int shares_memory(const struct rp_step *s, const struct rp_op *op)
+ * (and, with no stack, on its stack), as vfork's does.  Known by number, not
+ * name (nr: and syscalls: can name it anything).  Flags are clone's first
+ * argument on every arch replay knows; 0x100 is CLONE_VM everywhere.  Flags an
+ * earlier step supplies could hold it too, so they must be known now. */
+static int shares_memory(struct rp_build *b, const struct rp_op *op)
 {
-	return strcmp(s->call, "clone") == 0 && (op->args[0] & 0x100);
-}
-
-static void clone_vm_error(struct rp_build *b)
-{
+	const struct rp_syscall *clone = rp_syscall_by_name(b->arch, "clone");
+	if (!clone || op->nr != clone->nr)
+		return 0;
 	size_t mark = rp_path_push(b, "args.0");
-	rp_error(b, "clone with CLONE_VM cannot be replayed: the child would run the engine on "
-		    "the parent's memory (use a threads: group, or clone without CLONE_VM)");
+	int bad = 1;
+	for (unsigned f = op->fixup_first; f < b->prog->fixup_count && bad == 1; f++)
+		if (b->prog->fixups[f].dst == &op->args[0])
+			bad = 2;
+	if (bad == 2)
+		rp_error(b, "clone's flags must be known before the run, not come from an earlier "
+			    "step: with CLONE_VM the child would run the engine on the parent's memory");
+	else if (op->args[0] & 0x100)
+		rp_error(b, "clone with CLONE_VM cannot be replayed: the child would run the engine "
+			    "on the parent's memory (use a threads: group, or clone without CLONE_VM)");
+	else
+		bad = 0;
 	rp_path_pop(b, mark);
+	return bad;
 }
 
 static int compile_call(struct rp_build *b, const struct rp_step *s, struct rp_op *op,
@@ -734,8 +749,8 @@ static int compile_call(struct rp_build *b, const struct rp_step *s, struct rp_o
 		rc = -1;
 	if (compile_args(b, s, op, info) != 0)
 		rc = -1;
-	else if (shares_memory(s, op) != 0)
-		rc = -1, clone_vm_error(b);
+	else if (shares_memory(b, op) != 0)
+		rc = -1;
 	if (compile_repeat(b, s, op) != 0)
 		rc = -1;
 	op->expects = !info->expect.any;
