@@ -214,10 +214,17 @@ static int run_one(const char *file, const struct options *o, struct rp_reporter
 		exec.tick = events_tick;
 		exec.tick_arg = &stream;
 	}
-	if (rp_interrupted()) {
-		fprintf(stderr, "replay: %s: interrupted by signal %d before the first step; nothing ran\n",
-			file, rp_interrupted());
-		verdict = -3;
+	int ran = 0, nothing_ran = rp_interrupted() != 0;
+	if (nothing_ran) {
+		/* Interrupted while the sandbox was built: report every step as not run,
+		 * so every format says what happened (an empty JSON file would not). */
+		run.rows = calloc(prog->step_count ? prog->step_count : 1, sizeof(*run.rows));
+		if (!run.rows)
+			abort();
+		run.count = prog->step_count;
+		run.blocked_step = -1;
+		run.interrupted = rp_interrupted();
+		ran = 1;
 	} else if (rp_execute(prog, &exec, &run) != 0) {
 		perror("replay: cannot start the run");
 	} else if (run.live->setup_errno) {
@@ -229,6 +236,9 @@ static int run_one(const char *file, const struct options *o, struct rp_reporter
 				: "");
 		verdict = -1;
 	} else {
+		ran = 1;
+	}
+	if (ran) {
 		/* Clean up before judging and reporting, so the report says if that
 		 * failed, or if replay was interrupted meanwhile (its exit says so too). */
 		if (!o->keep_sandbox && rp_sandbox_destroy(&sb) != 0)
@@ -251,6 +261,10 @@ static int run_one(const char *file, const struct options *o, struct rp_reporter
 		verdict = (int)j.verdict;
 		rp_judgement_free(&j);
 	}
+	if (nothing_ran) {
+		free(run.rows);
+		run.rows = NULL;
+	}
 	rp_run_free(&run);
 	free(stream.emitted);
 cleanup:
@@ -262,7 +276,7 @@ out:
 	*interrupted = rp_interrupted();
 	rp_program_free(prog);
 	rp_spec_free(spec);
-	return verdict == -3 ? -2 : verdict; /* interrupted before it ran: not counted */
+	return verdict;
 }
 
 /* Every spec of the command line, directories searched recursively in name order. */
