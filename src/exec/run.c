@@ -50,8 +50,6 @@ static uint32_t workers_ready, workers_done;
  * (set_tid_address): a spec's `exit` step ends that thread only, and the
  * idle workers must then end the process with the status it asked for. */
 static int runner_alive;
-static const struct rp_program *exit_prog;
-static struct rp_live *exit_live;
 
 static inline uint64_t now_ns(void)
 {
@@ -439,7 +437,7 @@ static void *worker_main(void *arg)
 		uint32_t start;
 		while (!(start = __atomic_load_n(&w->start, __ATOMIC_ACQUIRE))) {
 			if (!__atomic_load_n(&runner_alive, __ATOMIC_ACQUIRE)) /* the runner's exit step */
-				syscall(SYS_exit_group, exit_prog->ops[exit_live->current].args[0]);
+				syscall(SYS_exit_group, w->prog->ops[w->live->current].args[0]);
 			cpu_relax();
 		}
 		run_loop(w->prog, start, w->rows, w->stats, w->live);
@@ -453,8 +451,6 @@ static void *worker_main(void *arg)
  * first and last step holds only the spec's calls.  Idle workers spin (no futex). */
 static int start_workers(const struct rp_program *prog, struct rp_run *run)
 {
-	exit_prog = prog;
-	exit_live = run->live;
 	runner_alive = (int)syscall(SYS_set_tid_address, &runner_alive);
 	for (unsigned k = 0; k < prog->max_threads; k++) {
 		workers[k] = (struct worker){.prog = prog, .rows = run->rows, .stats = run->stats,

@@ -105,7 +105,8 @@ void rp_watch_start(struct rp_watch *w)
 	w->progress = 0;
 }
 
-int rp_should_stop(struct rp_run *run, const struct rp_exec_options *opt, struct rp_watch *w)
+/* Which deadline (or signal) stops the run, recorded in `run`; 0 if none yet. */
+static int stop_reason(struct rp_run *run, const struct rp_exec_options *opt, struct rp_watch *w)
 {
 	uint64_t now = now_ns();
 	if (interrupted) {
@@ -122,6 +123,16 @@ int rp_should_stop(struct rp_run *run, const struct rp_exec_options *opt, struct
 		return 1;
 	}
 	return 0;
+}
+
+int rp_should_stop(struct rp_run *run, const struct rp_exec_options *opt, struct rp_watch *w)
+{
+	if (!stop_reason(run, opt, w))
+		return 0;
+	/* The runner leads its own process group: its process: children go too. */
+	kill(-run->pid, SIGKILL);
+	kill(run->pid, SIGKILL);
+	return 1;
 }
 
 /* replay is the subreaper of its runs (rp_execute): a process of the run that
@@ -200,14 +211,8 @@ void rp_supervise(const struct rp_program *prog, struct rp_run *run,
 			break;
 		if (got < 0 && errno != EINTR)
 			break;
-		if (!killed)
-			killed = rp_should_stop(run, opt, &w);
-		if (killed) {
-			/* The runner leads its own process group: its process: children go too. */
-			kill(-run->pid, SIGKILL);
-			kill(run->pid, SIGKILL);
+		if (killed || (killed = rp_should_stop(run, opt, &w)))
 			continue; /* now a blocking wait */
-		}
 		if (opt->tick)
 			opt->tick(opt->tick_arg);
 		wait_tick(pidfd);

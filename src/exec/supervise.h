@@ -20,7 +20,7 @@ struct rp_watch {
 };
 void rp_watch_start(struct rp_watch *w);
 /* Replay interrupted, a step in the kernel past --step-timeout, or the run past
- * --timeout: record which in `run` and return 1 (the caller kills the run). */
+ * --timeout: record which in `run`, kill the run's process group, return 1. */
 int rp_should_stop(struct rp_run *run, const struct rp_exec_options *opt, struct rp_watch *w);
 /* After the runner ended (wait status): kill what is left, mark blocked steps. */
 void rp_run_ended(const struct rp_program *prog, struct rp_run *run, int status);

@@ -198,11 +198,8 @@ void rp_verify_supervise(const struct rp_program *prog, struct rp_run *run,
 	run->verify.tamper_step = prog->step_count ? prog->step_count - 1 : 0;
 	run->verify.exit_group_nr = rp_exit_group_nr();
 	for (;;) {
-		if (!killed && (killed = rp_should_stop(run, opt, &w))) {
-			/* The runner leads its own process group: its process: children go too. */
-			kill(-run->pid, SIGKILL);
-			kill(run->pid, SIGKILL);
-		}
+		if (!killed)
+			killed = rp_should_stop(run, opt, &w);
 		pid_t got = waitpid(-1, &status, __WALL);
 		if (got < 0 && errno == EINTR)
 			continue;
